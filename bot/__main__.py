@@ -1,0 +1,72 @@
+"""The bot's command line.
+
+    python -m bot run                                   start everything (what `make run` does)
+    python -m bot records export --format jsonl|csv [--conversation ID] [--since ISO-8601]
+    python -m bot db upgrade                            apply database migrations
+    python -m bot train                                 train the Rasa model if its inputs changed
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(_: argparse.Namespace) -> int:
+    from bot.runner import run
+
+    return run()
+
+
+def _export(args: argparse.Namespace) -> int:
+    from bot.records_export import export
+
+    export(args.format, args.conversation, args.since)
+    return 0
+
+
+def _db_upgrade(_: argparse.Namespace) -> int:
+    from bot.config import load_settings
+    from bot.storage.migrate import upgrade
+
+    upgrade(load_settings().database_url)
+    return 0
+
+
+def _train(_: argparse.Namespace) -> int:
+    from bot.config import load_settings
+    from bot.model import ensure_model
+
+    print(ensure_model(load_settings().models_dir))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Brightcart customer assistant")
+    commands = parser.add_subparsers(required=True, metavar="command")
+    commands.add_parser("run", help="build, train if needed, start and supervise the stack").set_defaults(handler=_run)
+
+    records = commands.add_parser("records", help="interaction records").add_subparsers(required=True, metavar="action")
+    export = records.add_parser("export", help="print records, one per line")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument("--conversation", help="only this conversation id")
+    export.add_argument("--since", help="only records at or after this ISO-8601 time")
+    export.set_defaults(handler=_export)
+
+    db = commands.add_parser("db", help="database").add_subparsers(required=True, metavar="action")
+    db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)
+    commands.add_parser("train", help="train the Rasa model if needed").set_defaults(handler=_train)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""The customer REST channel: `POST /webhooks/rest/webhook` with {"sender", "message"}.
+
+Rasa's stock REST channel answers bad input with a 500 or an empty 200. This one checks the
+request first and answers every problem with a 4xx and a JSON `error` message; accepted
+messages are cleaned of control characters (PostgreSQL cannot store NUL) and go to Rasa,
+whose save commits the records before this handler returns the replies.
+
+    curl -s localhost:5005/webhooks/rest/webhook -d '{"sender": "c1", "message": "hi"}'
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from typing import Any, Awaitable, Callable
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 4000
+MAX_SENDER_CHARS = 200
+
+
+class InvalidRequest(ValueError):
+    """A request the channel refuses; the message is shown to the caller."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class CustomerRestInput(RestInput):
+    """REST channel with input validation; same URL and reply format as Rasa's."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("customer_rest_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            """Validate, hand the message to Rasa, return the bot's replies."""
+            try:
+                sender, text, metadata = parse_request(request)
+            except InvalidRequest as problem:
+                return response.json({"error": str(problem)}, status=problem.status)
+            collector = CollectingOutputChannel()
+            message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+            try:
+                await on_new_message(message)
+            except Exception:
+                logger.exception("processing a REST message failed")
+                return response.json(
+                    {"error": "the assistant could not process this message; please try again"},
+                    status=503,
+                )
+            return response.json(collector.messages)
+
+        return webhook
+
+
+def parse_request(request: Request) -> tuple[str, str, dict[str, Any] | None]:
+    """The (sender, cleaned text, metadata) of a request, or InvalidRequest saying why not."""
+    try:
+        body = request.json
+    except Exception as error:
+        raise InvalidRequest("the body must be JSON: {\"sender\": \"...\", \"message\": \"...\"}") from error
+    if not isinstance(body, dict):
+        raise InvalidRequest("the body must be a JSON object with 'sender' and 'message'")
+    sender = body.get("sender")
+    if not isinstance(sender, str) or not sender.strip():
+        raise InvalidRequest("'sender' is required and must be a non-empty string")
+    if len(sender) > MAX_SENDER_CHARS:
+        raise InvalidRequest(f"'sender' must be at most {MAX_SENDER_CHARS} characters")
+    text = body.get("message")
+    if not isinstance(text, str):
+        raise InvalidRequest("'message' is required and must be a string")
+    text = clean_text(text)
+    if not text.strip():
+        raise InvalidRequest("'message' is empty: please type a question")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise InvalidRequest(
+            f"'message' is too long ({len(text)} characters, at most {MAX_MESSAGE_CHARS}): "
+            "please shorten it",
+            status=413,
+        )
+    metadata = body.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise InvalidRequest("'metadata' must be a JSON object when given")
+    return sender.strip(), text, metadata
+
+
+def clean_text(text: str) -> str:
+    """NFC-normalise and drop control characters other than newline and tab."""
+    text = unicodedata.normalize("NFC", text)
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")

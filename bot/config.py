@@ -1,0 +1,72 @@
+"""The one place settings come from: defaults, overridden by environment variables.
+
+Every process (runner, Rasa server, action server, CLI, tests) reads settings through
+`load_settings()`, so ports, paths, the database and thresholds cannot drift apart. The
+runner passes its settings to the processes it starts as these same environment variables.
+
+| setting | variable | default |
+|---|---|---|
+| database_url | DATABASE_URL | sqlite:///<root>/var/bot.sqlite3 |
+| rasa_port | BOT_RASA_PORT | 5005 |
+| actions_port | BOT_ACTIONS_PORT | 5055 |
+| kb_dir | BOT_KB_DIR | <root>/data/faq |
+| index_dir | BOT_INDEX_DIR | <root>/build/faq_index |
+| models_dir | BOT_MODELS_DIR | <root>/models |
+| run_dir | BOT_RUN_DIR | <root>/var/run |
+| index_poll_seconds | BOT_INDEX_POLL_SECONDS | 1.0 |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_ENV = {
+    "database_url": "DATABASE_URL",
+    "rasa_port": "BOT_RASA_PORT",
+    "actions_port": "BOT_ACTIONS_PORT",
+    "kb_dir": "BOT_KB_DIR",
+    "index_dir": "BOT_INDEX_DIR",
+    "models_dir": "BOT_MODELS_DIR",
+    "run_dir": "BOT_RUN_DIR",
+    "index_poll_seconds": "BOT_INDEX_POLL_SECONDS",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'bot.sqlite3'}"
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    kb_dir: Path = ROOT / "data" / "faq"
+    index_dir: Path = ROOT / "build" / "faq_index"
+    models_dir: Path = ROOT / "models"
+    run_dir: Path = ROOT / "var" / "run"
+    index_poll_seconds: float = 1.0
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def action_endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.actions_port}/webhook"
+
+    def as_env(self) -> dict[str, str]:
+        """These settings as environment variables, for child processes."""
+        return {_ENV[f.name]: str(getattr(self, f.name)) for f in fields(self)}
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Defaults overridden by whatever the environment sets."""
+    env = os.environ if env is None else env
+    values: dict[str, object] = {}
+    for f in fields(Settings):
+        raw = env.get(_ENV[f.name])
+        if raw is None or raw == "":
+            continue
+        values[f.name] = Path(raw) if isinstance(f.default, Path) else type(f.default)(raw)
+    return Settings(**values)

@@ -1,0 +1,46 @@
+"""`python -m bot records export`: interaction records as JSON lines or CSV on stdout."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import datetime, timezone
+from typing import TextIO
+
+from bot.config import load_settings
+from bot.storage.migrate import upgrade
+from bot.storage.models import RECORD_FIELDS
+from bot.storage.records import iter_records
+
+
+def parse_since(value: str) -> datetime:
+    """An ISO-8601 date or time; without a zone it means UTC."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise ValueError(f"--since must be an ISO-8601 date or time, e.g. 2026-11-25T10:00:00Z (got {value!r})") from error
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def export(fmt: str, conversation: str | None, since: str | None, out: TextIO = sys.stdout) -> int:
+    """Write matching records to `out`; return how many were written."""
+    url = load_settings().database_url
+    upgrade(url)
+    records = iter_records(url, conversation_id=conversation, since=parse_since(since) if since else None)
+    count = 0
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=RECORD_FIELDS)
+        writer.writeheader()
+        for record in records:
+            writer.writerow({k: _csv_value(v) for k, v in record.items()})
+            count += 1
+    else:
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+def _csv_value(value: object) -> object:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else value

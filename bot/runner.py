@@ -1,0 +1,200 @@
+"""Start and supervise the whole stack: FAQ index, Rasa model, database, action server, Rasa.
+
+`make run` calls `python -m bot run`; the integration tests and the latency benchmark start
+the same `Stack` on free ports, so what is tested is what runs.
+
+Steps, each skipped when its inputs did not change: build the FAQ index, train the Rasa
+model, migrate the database. Then both servers start in parallel; the stack is up when both
+answer their health checks. A server that dies is restarted (a few times, with back-off).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.error import URLError
+from urllib.request import urlopen
+
+from bot.config import ROOT, Settings, load_settings
+
+MAX_RESTARTS = 5
+
+
+@dataclass
+class Service:
+    """One supervised child process with its log file."""
+
+    name: str
+    command: list[str]
+    health_url: str
+    log_path: Path
+    env: dict[str, str]
+    process: subprocess.Popen | None = None
+    restarts: int = 0
+
+    def start(self) -> None:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it for its lifetime
+        self.process = subprocess.Popen(
+            self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+
+    def healthy(self) -> bool:
+        try:
+            with urlopen(self.health_url, timeout=2) as reply:
+                return reply.status == 200
+        except (URLError, OSError):
+            return False
+
+    def exited(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return ""
+
+
+@dataclass
+class Stack:
+    """The action server and the Rasa server for one set of settings."""
+
+    settings: Settings
+    services: list[Service] = field(default_factory=list)
+    cold_start_seconds: float | None = None
+
+    def prepare(self, progress: bool = True) -> Path:
+        """Build the index, train the model, migrate the DB; return the model path."""
+        from bot.model import ensure_model
+        from bot.storage.migrate import upgrade
+        from faq_index.build import build
+
+        manifest = build(self.settings.kb_dir, self.settings.index_dir, progress=progress)
+        state = "up to date" if manifest.get("up_to_date") else "built"
+        print(f"FAQ index {state}: {manifest['entries']} entries, version {manifest['version']}", file=sys.stderr)
+        model = ensure_model(self.settings.models_dir)
+        print(f"Rasa model: {model.name}", file=sys.stderr)
+        upgrade(self.settings.database_url)
+        return model
+
+    def start(self, model: Path, timeout: float = 180) -> None:
+        """Start both servers and wait until both are healthy."""
+        started = time.perf_counter()
+        run_dir = self.settings.run_dir
+        run_dir.mkdir(parents=True, exist_ok=True)
+        endpoints = run_dir / f"endpoints-{self.settings.rasa_port}.yml"
+        endpoints.write_text(_endpoints_yaml(self.settings), encoding="utf-8")
+        env = os.environ | self.settings.as_env() | {"HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+        python = sys.executable
+        self.services = [
+            Service(
+                "action server",
+                [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.settings.actions_port)],
+                f"http://127.0.0.1:{self.settings.actions_port}/health",
+                run_dir / f"actions-{self.settings.actions_port}.log",
+                env,
+            ),
+            Service(
+                "rasa server",
+                [python, "-m", "rasa", "run", "--model", str(model), "--port", str(self.settings.rasa_port),
+                 "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")],
+                f"http://127.0.0.1:{self.settings.rasa_port}/",
+                run_dir / f"rasa-{self.settings.rasa_port}.log",
+                env,
+            ),
+        ]
+        for service in self.services:
+            service.start()
+        self._wait_healthy(timeout)
+        self.cold_start_seconds = time.perf_counter() - started
+
+    def supervise(self) -> None:
+        """Block, restarting a server that exits; return on Ctrl-C or SIGTERM."""
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+        try:
+            while True:
+                time.sleep(1)
+                for service in self.services:
+                    if service.exited():
+                        self._restart(service)
+        except KeyboardInterrupt:
+            print("\nstopping", file=sys.stderr)
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+
+    def _restart(self, service: Service) -> None:
+        if service.restarts >= MAX_RESTARTS:
+            raise RuntimeError(f"{service.name} keeps exiting; see {service.log_path}:\n{service.log_tail()}")
+        service.restarts += 1
+        delay = min(2 ** service.restarts, 30)
+        print(f"{service.name} exited; restarting in {delay}s (see {service.log_path})", file=sys.stderr)
+        time.sleep(delay)
+        service.start()
+
+    def _wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        waiting = list(self.services)
+        while waiting:
+            for service in list(waiting):
+                if service.exited():
+                    self.stop()
+                    raise RuntimeError(f"{service.name} failed to start; log {service.log_path}:\n{service.log_tail()}")
+                if service.healthy():
+                    waiting.remove(service)
+            if time.monotonic() > deadline:
+                self.stop()
+                names = ", ".join(s.name for s in waiting)
+                raise TimeoutError(f"{names} not healthy after {timeout:.0f}s")
+            time.sleep(0.2)
+
+
+def _endpoints_yaml(settings: Settings) -> str:
+    return (
+        f'action_endpoint:\n  url: "{settings.action_endpoint}"\n'
+        "tracker_store:\n  type: bot.stores.recording_tracker_store.RecordingTrackerStore\n"
+    )
+
+
+def run() -> int:
+    """`make run`: prepare, start, print how to talk to the bot, supervise until Ctrl-C."""
+    settings = load_settings()
+    stack = Stack(settings)
+    model = stack.prepare()
+    stack.start(model)
+    url = f"{settings.rasa_url}/webhooks/rest/webhook"
+    print(
+        f"\nBrightcart assistant is up (started in {stack.cold_start_seconds:.1f}s).\n"
+        f"  Rasa server:    {settings.rasa_url}   (log {stack.services[1].log_path})\n"
+        f"  Action server:  http://127.0.0.1:{settings.actions_port}   (log {stack.services[0].log_path})\n"
+        f"  Records:        {settings.database_url}\n\n"
+        "Talk to it:\n"
+        f"  curl -s {url} -H 'Content-Type: application/json' \\\n"
+        "       -d '{\"sender\": \"c1\", \"message\": \"how long does delivery take?\"}'\n"
+        "  .venv/bin/rasa shell          (in another terminal)\n"
+        "  .venv/bin/python -m bot records export --format jsonl\n\n"
+        "Ctrl-C stops it.",
+        flush=True,
+    )
+    stack.supervise()
+    return 0

@@ -1,0 +1,1 @@
+"""Rasa tracker stores of this project (configured in endpoints.yml)."""

@@ -1,0 +1,114 @@
+"""A Rasa tracker store that writes interaction records in the same transaction as events.
+
+Configured in endpoints.yml:
+
+    tracker_store:
+      type: bot.stores.recording_tracker_store.RecordingTrackerStore
+
+Why a tracker store (and not an event-broker consumer): Rasa saves the tracker before the
+REST channel returns the replies, so when the save commits events *and* records together,
+"the customer received a reply" implies "that reply and the customer's message are
+recorded". A broker consumer would record them some time later, and could lose them.
+
+The database is the project's one storage layer (`bot.storage`, DATABASE_URL).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from typing import Any, Iterable, Optional
+
+import sqlalchemy as sa
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SerializedTrackerAsText, TrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.orm import Session
+
+from bot.config import load_settings
+from bot.storage.db import session_scope
+from bot.storage.migrate import upgrade
+from bot.storage.models import ConversationEvent, InteractionRecord
+from bot.stores.record_mapping import records_from_events
+
+logger = logging.getLogger(__name__)
+
+
+class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
+    """Events and interaction records in one SQL database, one transaction per save."""
+
+    def __init__(
+        self,
+        domain: Optional[Domain] = None,
+        host: Optional[str] = None,
+        event_broker: Optional[EventBroker] = None,
+        url: Optional[str] = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(domain, event_broker, **kwargs)
+        self.url = url or load_settings().database_url
+        upgrade(self.url)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Append the tracker's new events and their records, atomically."""
+        await self.stream_events(tracker)
+        events = [event.as_dict() for event in tracker.events]
+        with session_scope(self.url) as session:
+            stored = self._session_events(session, tracker.sender_id).count()
+            for data in itertools.islice(events, stored, None):
+                session.add(_event_row(tracker.sender_id, data))
+            records = records_from_events(tracker.sender_id, events, stored)
+            if records:
+                session.execute(sa.insert(InteractionRecord), records)
+
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        """The tracker of the latest conversation session."""
+        return self._retrieve(sender_id, all_sessions=False)
+
+    async def retrieve_full_tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
+        """The tracker with the events of every session."""
+        return self._retrieve(conversation_id, all_sessions=True)
+
+    async def keys(self) -> Iterable[str]:
+        with session_scope(self.url) as session:
+            rows = session.query(ConversationEvent.sender_id).distinct().all()
+            return [sender_id for (sender_id,) in rows]
+
+    def _retrieve(self, sender_id: str, all_sessions: bool) -> Optional[DialogueStateTracker]:
+        with session_scope(self.url) as session:
+            query = self._session_events(session, sender_id, all_sessions)
+            events = [json.loads(row.data) for row in query]
+        if not events:
+            return None
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+
+    @staticmethod
+    def _session_events(session: Session, sender_id: str, all_sessions: bool = False) -> sa.orm.Query:
+        """Events of `sender_id` since its last session start (or all), in insertion order."""
+        query = session.query(ConversationEvent).filter(ConversationEvent.sender_id == sender_id)
+        if not all_sessions:
+            last_start = (
+                session.query(sa.func.max(ConversationEvent.id))
+                .filter(
+                    ConversationEvent.sender_id == sender_id,
+                    ConversationEvent.type_name == SessionStarted.type_name,
+                )
+                .scalar_subquery()
+            )
+            query = query.filter(sa.or_(last_start.is_(None), ConversationEvent.id >= last_start))
+        return query.order_by(ConversationEvent.id)
+
+
+def _event_row(sender_id: str, data: dict[str, Any]) -> ConversationEvent:
+    intent = (data.get("parse_data") or {}).get("intent") or {}
+    return ConversationEvent(
+        sender_id=sender_id,
+        type_name=data["event"],
+        timestamp=data.get("timestamp"),
+        intent_name=intent.get("name"),
+        action_name=data.get("name"),
+        data=json.dumps(data),
+    )

@@ -1,0 +1,84 @@
+"""Command line for the FAQ index.
+
+    python -m faq_index validate [--kb data/faq]
+    python -m faq_index build    [--kb data/faq] [--out build/faq_index] [--force]
+    python -m faq_index search "how long does delivery take?" [--k 3]
+
+Exit status 2 with one line per problem when the knowledge base is invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from faq_index import DEFAULT_INDEX_DIR, DEFAULT_KB_DIR
+from faq_index.kb import KnowledgeBaseError, load_kb
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except KnowledgeBaseError as error:
+        print(error, file=sys.stderr)
+        return 2
+
+
+def _validate(args: argparse.Namespace) -> int:
+    entries = load_kb(args.kb)
+    categories = sorted({e.category for e in entries})
+    print(f"{args.kb}: {len(entries)} entries, {sum(len(e.texts) for e in entries)} wordings, "
+          f"categories: {', '.join(categories)}")
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from faq_index.build import build
+
+    manifest = build(args.kb, args.out, force=args.force, exact_max=args.exact_max, progress=not args.quiet)
+    state = "up to date" if manifest.get("up_to_date") else "built"
+    print(f"index {state}: {manifest['entries']} entries, {manifest['vectors']} vectors "
+          f"({manifest['index_kind']}), version {manifest['version']}", file=sys.stderr)
+    print(json.dumps(manifest))
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    from faq_index.search import LiveIndex
+
+    index = LiveIndex(args.out, poll_seconds=3600)
+    print(json.dumps(index.search(args.query, args.k).to_dict(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    from faq_index.index import EXACT_MAX_VECTORS
+
+    parser = argparse.ArgumentParser(prog="python -m faq_index", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(required=True, metavar="command")
+
+    validate = commands.add_parser("validate", help="check the knowledge base")
+    validate.add_argument("--kb", default=DEFAULT_KB_DIR)
+    validate.set_defaults(handler=_validate)
+
+    build = commands.add_parser("build", help="encode the KB and publish a new index version")
+    build.add_argument("--kb", default=DEFAULT_KB_DIR)
+    build.add_argument("--out", default=DEFAULT_INDEX_DIR)
+    build.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    build.add_argument("--exact-max", type=int, default=EXACT_MAX_VECTORS,
+                       help="above this many vectors, use approximate (HNSW) search")
+    build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.set_defaults(handler=_build)
+
+    search = commands.add_parser("search", help="search the built index")
+    search.add_argument("query")
+    search.add_argument("--out", default=DEFAULT_INDEX_DIR)
+    search.add_argument("--k", type=int, default=3)
+    search.set_defaults(handler=_search)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

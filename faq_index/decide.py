@@ -1,0 +1,90 @@
+"""Turn retrieval scores into a decision: answer, suggest (did you mean), or unknown.
+
+Thresholds are not guessed: `calibrate` derives them from the knowledge base itself.
+Every wording of an entry is held out in turn and searched against the rest:
+
+- leave-one-out: the wording against all other wordings; its entry is still in the index,
+  so this measures how scores look when the answer exists (and whether top-1 is right);
+- leave-entry-out: the wording against the other entries only; its entry is gone, so this
+  is how scores look for a question the KB cannot answer (a hard case: a related entry of
+  the same shop usually scores well).
+
+`answer` is the lowest score at which leave-one-out top-1 precision reaches
+`ANSWER_PRECISION`; `suggest` is the score that best separates answerable from
+unanswerable questions (Youden's J on the two score distributions). Between the two the bot
+offers the top candidates instead of guessing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+ANSWER_PRECISION = 0.95
+# Guard rails so a tiny or odd KB cannot produce absurd thresholds.
+MIN_THRESHOLD, MAX_THRESHOLD = 0.30, 0.90
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    answer: float
+    suggest: float
+    method: str = "calibrated"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def decide(scores: list[float], thresholds: Thresholds) -> str:
+    """'answer' when the best score is confident, 'suggest' when plausible, else 'unknown'."""
+    if not scores:
+        return "unknown"
+    top = scores[0]
+    if top >= thresholds.answer:
+        return "answer"
+    if top >= thresholds.suggest:
+        return "suggest"
+    return "unknown"
+
+
+def calibrate(vectors: np.ndarray, owners: np.ndarray) -> tuple[Thresholds, dict]:
+    """Derive thresholds from the KB's own wordings; also return the statistics used."""
+    top, correct, unanswerable = _held_out_scores(vectors, owners)
+    if len(top) < 10:
+        return Thresholds(answer=0.6, suggest=0.4, method="default (KB too small to calibrate)"), {}
+    grid = np.round(np.arange(MIN_THRESHOLD, MAX_THRESHOLD + 1e-9, 0.005), 3)
+    answer = _lowest_precise_threshold(grid, top, correct)
+    suggest = min(_best_separating_threshold(grid, top[correct], unanswerable), answer)
+    stats = {
+        "held_out_queries": int(len(top)),
+        "leave_one_out_top1": round(float(correct.mean()), 4),
+        "answered_at_threshold": round(float((top >= answer).mean()), 4),
+        "unanswerable_suggested_or_answered": round(float((unanswerable >= suggest).mean()), 4),
+    }
+    return Thresholds(answer=float(answer), suggest=float(suggest)), stats
+
+
+def _held_out_scores(vectors: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    similarity = vectors @ vectors.T
+    np.fill_diagonal(similarity, -np.inf)
+    same = owners[:, None] == owners[None, :]
+    best_same = np.where(same, similarity, -np.inf).max(axis=1)
+    best_other = np.where(same, -np.inf, similarity).max(axis=1)
+    usable = np.isfinite(best_same) & np.isfinite(best_other)
+    best_same, best_other = best_same[usable], best_other[usable]
+    top = np.maximum(best_same, best_other)
+    return top, best_same > best_other, best_other
+
+
+def _lowest_precise_threshold(grid: np.ndarray, top: np.ndarray, correct: np.ndarray) -> float:
+    for threshold in grid:
+        chosen = top >= threshold
+        if chosen.sum() >= 5 and correct[chosen].mean() >= ANSWER_PRECISION:
+            return float(threshold)
+    return float(grid[-1])
+
+
+def _best_separating_threshold(grid: np.ndarray, answerable: np.ndarray, unanswerable: np.ndarray) -> float:
+    j = [(answerable >= t).mean() - (unanswerable >= t).mean() for t in grid]
+    return float(grid[int(np.argmax(j))])

@@ -1,0 +1,130 @@
+"""Search the built index, and keep a long-running process on the newest version.
+
+`Snapshot` is one immutable loaded version. `LiveIndex` holds the current snapshot and a
+background thread that watches `CURRENT`; when a new build lands it loads the new version
+and swaps a single reference. A search in flight keeps the snapshot it started with, so
+nothing is answered from a half-swapped index.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from faq_index.build import current_version_dir
+from faq_index.decide import Thresholds, decide
+from faq_index.encoder import Encoder, load_encoder
+from faq_index.index import VectorIndex
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: str
+    category: str
+    question: str
+    answer: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    decision: str  # "answer" | "suggest" | "unknown"
+    candidates: list[Candidate] = field(default_factory=list)
+    version: str = ""
+
+    @property
+    def top(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Snapshot:
+    """One loaded index version: vectors, entries, thresholds."""
+
+    def __init__(self, directory: Path, encoder: Encoder | None = None) -> None:
+        self.directory = directory
+        self.manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+        self.entries: list[dict] = json.loads((directory / "entries.json").read_text(encoding="utf-8"))
+        self.by_id = {e["id"]: e for e in self.entries}
+        self.thresholds = Thresholds(**self.manifest["thresholds"])
+        self.vectors = VectorIndex.load(directory)
+        self.encoder = encoder or load_encoder(self.manifest["model"])
+
+    @property
+    def version(self) -> str:
+        return self.manifest["version"]
+
+    def search(self, query: str, k: int = 3) -> SearchResult:
+        """Ranked entries for `query` with scores and a decision."""
+        text = " ".join(query.split())
+        if not text:
+            return SearchResult(query=query, decision="unknown", version=self.version)
+        vector = self.encoder.encode([text])
+        hits = self.vectors.search(vector, k)[0]
+        candidates = [Candidate(**self.entries[pos], score=round(score, 4)) for pos, score in hits]
+        decision = decide([c.score for c in candidates], self.thresholds)
+        return SearchResult(query=query, decision=decision, candidates=candidates, version=self.version)
+
+    def entry(self, entry_id: str) -> dict | None:
+        return self.by_id.get(entry_id)
+
+
+class LiveIndex:
+    """The newest built version of an index directory, reloaded in the background."""
+
+    def __init__(self, index_dir: str | Path, poll_seconds: float = 1.0, encoder: Encoder | None = None) -> None:
+        self.index_dir = Path(index_dir)
+        self.poll_seconds = poll_seconds
+        self._encoder = encoder
+        directory = current_version_dir(self.index_dir)
+        if directory is None:
+            raise FileNotFoundError(
+                f"no FAQ index in {self.index_dir}: run `python -m faq_index build` first"
+            )
+        self._snapshot = Snapshot(directory, encoder)
+        self._stop = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, name="faq-index-watcher", daemon=True)
+        self._watcher.start()
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    def search(self, query: str, k: int = 3) -> SearchResult:
+        return self._snapshot.search(query, k)
+
+    def entry(self, entry_id: str) -> dict | None:
+        return self._snapshot.entry(entry_id)
+
+    def reload_if_changed(self) -> bool:
+        """Load and swap in the live version if it differs from ours; True if swapped."""
+        directory = current_version_dir(self.index_dir)
+        if directory is None or directory.name == self._snapshot.version:
+            return False
+        encoder = self._snapshot.encoder if self._same_model(directory) else None
+        fresh = Snapshot(directory, encoder)
+        self._snapshot = fresh  # a single reference assignment: atomic for readers
+        logger.info("FAQ index reloaded: version %s, %d entries", fresh.version, len(fresh.entries))
+        return True
+
+    def close(self) -> None:
+        self._stop.set()
+
+    def _same_model(self, directory: Path) -> bool:
+        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+        return manifest["model"] == self._snapshot.manifest["model"]
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            try:
+                self.reload_if_changed()
+            except Exception:  # a broken build must not kill the watcher; keep serving
+                logger.exception("FAQ index reload failed; still serving version %s", self._snapshot.version)
