@@ -11,6 +11,7 @@ runner passes its settings to the processes it starts as these same environment 
 | actions_port | BOT_ACTIONS_PORT | 5055 |
 | kb_dir | BOT_KB_DIR | <root>/data/faq |
 | index_dir | BOT_INDEX_DIR | <root>/build/faq_index |
+| encoders_dir | BOT_ENCODERS_DIR | <root>/build/faq_encoders |
 | models_dir | BOT_MODELS_DIR | <root>/models |
 | run_dir | BOT_RUN_DIR | <root>/var/run |
 | index_poll_seconds | BOT_INDEX_POLL_SECONDS | 1.0 |
@@ -30,6 +31,7 @@ _ENV = {
     "actions_port": "BOT_ACTIONS_PORT",
     "kb_dir": "BOT_KB_DIR",
     "index_dir": "BOT_INDEX_DIR",
+    "encoders_dir": "BOT_ENCODERS_DIR",
     "models_dir": "BOT_MODELS_DIR",
     "run_dir": "BOT_RUN_DIR",
     "index_poll_seconds": "BOT_INDEX_POLL_SECONDS",
@@ -43,6 +45,7 @@ class Settings:
     actions_port: int = 5055
     kb_dir: Path = ROOT / "data" / "faq"
     index_dir: Path = ROOT / "build" / "faq_index"
+    encoders_dir: Path = ROOT / "build" / "faq_encoders"
     models_dir: Path = ROOT / "models"
     run_dir: Path = ROOT / "var" / "run"
     index_poll_seconds: float = 1.0

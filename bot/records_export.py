@@ -19,7 +19,9 @@ def parse_since(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as error:
-        raise ValueError(f"--since must be an ISO-8601 date or time, e.g. 2026-11-25T10:00:00Z (got {value!r})") from error
+        raise ValueError(
+            f"--since must be an ISO-8601 date or time, e.g. 2026-11-25T10:00:00Z (got {value!r})"
+        ) from error
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 

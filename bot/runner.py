@@ -3,9 +3,10 @@
 `make run` calls `python -m bot run`; the integration tests and the latency benchmark start
 the same `Stack` on free ports, so what is tested is what runs.
 
-Steps, each skipped when its inputs did not change: build the FAQ index, train the Rasa
-model, migrate the database. Then both servers start in parallel; the stack is up when both
-answer their health checks. A server that dies is restarted (a few times, with back-off).
+Steps, each skipped when its inputs did not change: fine-tune the FAQ encoder on the KB,
+build the FAQ index, train the Rasa model, migrate the database. Then both servers start in
+parallel; the stack is up when both answer their health checks. A server that dies is
+restarted (a few times, with back-off).
 """
 
 from __future__ import annotations
@@ -85,8 +86,10 @@ class Stack:
         from bot.model import ensure_model
         from bot.storage.migrate import upgrade
         from faq_index.build import build
+        from faq_index.train import ensure_tuned
 
-        manifest = build(self.settings.kb_dir, self.settings.index_dir, progress=progress)
+        model_dir = ensure_tuned(self.settings.kb_dir, self.settings.encoders_dir, progress=progress)
+        manifest = build(self.settings.kb_dir, self.settings.index_dir, model=model_dir, progress=progress)
         state = "up to date" if manifest.get("up_to_date") else "built"
         print(f"FAQ index {state}: {manifest['entries']} entries, version {manifest['version']}", file=sys.stderr)
         model = ensure_model(self.settings.models_dir)

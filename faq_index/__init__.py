@@ -5,12 +5,13 @@
     result = index.search("how long does delivery take?")
     result.decision, result.top.id, result.top.score
 
-`python -m faq_index --help` lists the commands (validate, build, search).
+`python -m faq_index --help` lists the commands (validate, train, build, search).
 """
 
+from faq_index.paths import DEFAULT_ENCODERS_DIR, DEFAULT_INDEX_DIR, DEFAULT_KB_DIR
 from faq_index.search import Candidate, LiveIndex, SearchResult, Snapshot
 
-DEFAULT_KB_DIR = "data/faq"
-DEFAULT_INDEX_DIR = "build/faq_index"
-
-__all__ = ["Candidate", "LiveIndex", "SearchResult", "Snapshot", "DEFAULT_KB_DIR", "DEFAULT_INDEX_DIR"]
+__all__ = [
+    "Candidate", "LiveIndex", "SearchResult", "Snapshot",
+    "DEFAULT_KB_DIR", "DEFAULT_INDEX_DIR", "DEFAULT_ENCODERS_DIR",
+]

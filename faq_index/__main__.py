@@ -1,6 +1,7 @@
 """Command line for the FAQ index.
 
     python -m faq_index validate [--kb data/faq]
+    python -m faq_index train    [--kb data/faq] [--encoders build/faq_encoders]
     python -m faq_index build    [--kb data/faq] [--out build/faq_index] [--force]
     python -m faq_index search "how long does delivery take?" [--k 3]
 
@@ -13,8 +14,8 @@ import argparse
 import json
 import sys
 
-from faq_index import DEFAULT_INDEX_DIR, DEFAULT_KB_DIR
 from faq_index.kb import KnowledgeBaseError, load_kb
+from faq_index.paths import DEFAULT_ENCODERS_DIR, DEFAULT_INDEX_DIR, DEFAULT_KB_DIR
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,11 +38,19 @@ def _validate(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> int:
     from faq_index.build import build
 
-    manifest = build(args.kb, args.out, force=args.force, exact_max=args.exact_max, progress=not args.quiet)
+    manifest = build(args.kb, args.out, model=args.model, encoders_dir=args.encoders, force=args.force,
+                     exact_max=args.exact_max, progress=not args.quiet)
     state = "up to date" if manifest.get("up_to_date") else "built"
     print(f"index {state}: {manifest['entries']} entries, {manifest['vectors']} vectors "
           f"({manifest['index_kind']}), version {manifest['version']}", file=sys.stderr)
     print(json.dumps(manifest))
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from faq_index.train import ensure_tuned
+
+    print(ensure_tuned(args.kb, args.encoders, progress=not args.quiet))
     return 0
 
 
@@ -66,11 +75,19 @@ def _parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="encode the KB and publish a new index version")
     build.add_argument("--kb", default=DEFAULT_KB_DIR)
     build.add_argument("--out", default=DEFAULT_INDEX_DIR)
+    build.add_argument("--encoders", default=DEFAULT_ENCODERS_DIR, help="where fine-tuned encoders live")
+    build.add_argument("--model", help="encode with this model (default: newest fine-tuned, else base)")
     build.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
     build.add_argument("--exact-max", type=int, default=EXACT_MAX_VECTORS,
                        help="above this many vectors, use approximate (HNSW) search")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(handler=_build)
+
+    train = commands.add_parser("train", help="fine-tune the encoder on the KB if the KB changed")
+    train.add_argument("--kb", default=DEFAULT_KB_DIR)
+    train.add_argument("--encoders", default=DEFAULT_ENCODERS_DIR)
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(handler=_train)
 
     search = commands.add_parser("search", help="search the built index")
     search.add_argument("query")

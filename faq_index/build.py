@@ -24,9 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from faq_index.decide import calibrate
-from faq_index.encoder import DEFAULT_MODEL, Encoder, load_encoder
+from faq_index.encoder import Encoder, load_encoder
 from faq_index.index import EXACT_MAX_VECTORS, VectorIndex
 from faq_index.kb import Entry, kb_hash, load_kb
+from faq_index.paths import DEFAULT_ENCODERS_DIR
+from faq_index.train import current_model
 
 KEEP_VERSIONS = 3
 
@@ -35,15 +37,22 @@ def build(
     kb_dir: str | Path,
     out_dir: str | Path,
     *,
-    model: str = DEFAULT_MODEL,
+    model: str | None = None,
+    encoders_dir: str | Path | None = None,
     exact_max: int = EXACT_MAX_VECTORS,
     force: bool = False,
     progress: bool = True,
     encoder: Encoder | None = None,
 ) -> dict:
-    """Build (or reuse) the index for `kb_dir` in `out_dir`; return the live manifest."""
+    """Build (or reuse) the index for `kb_dir` in `out_dir`; return the live manifest.
+
+    The encoder is `model` if given, else the newest fine-tuned model in `encoders_dir`
+    (see faq_index.train), else the frozen base model.
+    """
     started = time.perf_counter()
     out = Path(out_dir)
+    if model is None:
+        model = current_model(encoders_dir or DEFAULT_ENCODERS_DIR)[0]
     entries = load_kb(kb_dir)
     content_hash = kb_hash(entries)
     current = read_manifest(out)

@@ -39,9 +39,10 @@ class SentenceTransformerEncoder:
         from sentence_transformers import SentenceTransformer
 
         self.name = name
+        self.model_path = model_path
         self.batch_size = batch_size
         self._model = SentenceTransformer(model_path, device="cpu")
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.dim = int(self._model.get_embedding_dimension())
 
     def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         if not texts:

@@ -18,7 +18,8 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
@@ -42,10 +43,10 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
 
     def __init__(
         self,
-        domain: Optional[Domain] = None,
-        host: Optional[str] = None,
-        event_broker: Optional[EventBroker] = None,
-        url: Optional[str] = None,
+        domain: Domain | None = None,
+        host: str | None = None,
+        event_broker: EventBroker | None = None,
+        url: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(domain, event_broker, **kwargs)
@@ -64,11 +65,11 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
             if records:
                 session.execute(sa.insert(InteractionRecord), records)
 
-    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The tracker of the latest conversation session."""
         return self._retrieve(sender_id, all_sessions=False)
 
-    async def retrieve_full_tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
+    async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
         """The tracker with the events of every session."""
         return self._retrieve(conversation_id, all_sessions=True)
 
@@ -77,7 +78,7 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
             rows = session.query(ConversationEvent.sender_id).distinct().all()
             return [sender_id for (sender_id,) in rows]
 
-    def _retrieve(self, sender_id: str, all_sessions: bool) -> Optional[DialogueStateTracker]:
+    def _retrieve(self, sender_id: str, all_sessions: bool) -> DialogueStateTracker | None:
         with session_scope(self.url) as session:
             query = self._session_events(session, sender_id, all_sessions)
             events = [json.loads(row.data) for row in query]

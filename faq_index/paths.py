@@ -1,0 +1,5 @@
+"""Default locations, relative to the project root (the CLI's working directory)."""
+
+DEFAULT_KB_DIR = "data/faq"
+DEFAULT_INDEX_DIR = "build/faq_index"
+DEFAULT_ENCODERS_DIR = "build/faq_encoders"
