@@ -36,7 +36,10 @@ class SentenceTransformerEncoder:
     """A sentence-transformers model loaded from a local directory."""
 
     def __init__(self, name: str, model_path: str, batch_size: int = 64) -> None:
+        import transformers
         from sentence_transformers import SentenceTransformer
+
+        transformers.logging.set_verbosity_error()  # no weight-loading report on every start
 
         self.name = name
         self.model_path = model_path

@@ -1,0 +1,147 @@
+"""Conversations with the real stack over REST: answers, did-you-mean, unknown, live KB
+edits, and the exported records matching the conversation turn for turn."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from faq_index.search import Snapshot
+from faq_index.build import current_version_dir
+from tests.conftest import RunningBot
+
+pytestmark = pytest.mark.integration
+
+
+def sender() -> str:
+    return f"cust-{uuid.uuid4().hex[:10]}"
+
+
+def snapshot(bot: RunningBot) -> Snapshot:
+    """The index the action server serves, loaded here to predict its decisions."""
+    return Snapshot(current_version_dir(bot.settings.index_dir))
+
+
+def export(bot: RunningBot, *args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "bot", "records", "export", *args],
+                          env=bot.env(), capture_output=True, text=True, check=True, timeout=120)
+    return done.stdout
+
+
+def test_faq_question_gets_the_knowledge_base_answer(bot: RunningBot) -> None:
+    index = snapshot(bot)
+    replies = bot.say(sender(), "how long does delivery take?")
+    result = index.search("how long does delivery take?")
+    assert result.decision == "answer"
+    assert [r["text"] for r in replies] == [result.top.answer]
+    assert result.top.id.startswith("delivery")
+
+
+def test_paraphrased_question_is_answered_by_meaning(bot: RunningBot) -> None:
+    index = snapshot(bot)
+    expected = index.entry("returns-window") or index.search("How long do I have to return an item?").top.__dict__
+    replies = bot.say(sender(), "i bought a lamp three weeks ago, is it too late to send it back?")
+    assert replies[0]["text"] == expected["answer"]
+
+
+def test_vague_question_gets_did_you_mean_buttons_that_select_an_entry(bot: RunningBot) -> None:
+    index = snapshot(bot)
+    vague = next(
+        (q for q in ("problem with my order", "question about money", "something about my account",
+                     "help with the package", "what about the code") if index.search(q).decision == "suggest"),
+        None,
+    )
+    assert vague is not None, "no vague question fell between the suggest and answer thresholds"
+    expected = index.search(vague)
+    conversation = sender()
+    [reply] = bot.say(conversation, vague)
+    payloads = [b["payload"] for b in reply["buttons"]]
+    for candidate in expected.candidates:
+        assert f'/ask_question{{"faq_id": "{candidate.id}"}}' in payloads
+    chosen = expected.candidates[1]
+    [answer] = bot.say(conversation, f'/ask_question{{"faq_id": "{chosen.id}"}}')
+    assert answer["text"] == chosen.answer
+
+
+def test_unknown_question_is_admitted_and_a_person_offered(bot: RunningBot) -> None:
+    conversation = sender()
+    assert snapshot(bot).search("what is the boiling point of mercury on mars").decision == "unknown"
+    [reply] = bot.say(conversation, "what is the boiling point of mercury on mars")
+    assert "person" in reply["text"].lower()
+    assert {b["payload"] for b in reply["buttons"]} == {"/affirm", "/deny"}
+    [handoff] = bot.say(conversation, "yes please")
+    assert "customer service team" in handoff["text"]
+
+
+def test_small_talk_is_handled_by_rasa(bot: RunningBot) -> None:
+    conversation = sender()
+    assert "Brightcart" in bot.say(conversation, "hello there")[0]["text"]
+    assert "bot" in bot.say(conversation, "am I talking to a bot?")[0]["text"]
+
+
+def test_live_kb_edit_is_answered_without_restart(bot: RunningBot) -> None:
+    new_answer = f"Our shop cat is called Pixel-{uuid.uuid4().hex[:6]}."
+    with open(bot.settings.kb_dir / "product.yml", "a", encoding="utf-8") as kb:
+        kb.write(
+            "\n  - id: shop-cat\n    category: product\n    question: What is the name of the shop cat?\n"
+            f"    answer: {new_answer}\n    paraphrases:\n      - whats the cats name\n"
+            "      - does the office cat have a name\n      - shop cat name\n"
+            "      - I saw a cat in your warehouse video, what is it called?\n"
+        )
+    subprocess.run([sys.executable, "-m", "faq_index", "build", "--quiet", "--kb", str(bot.settings.kb_dir),
+                    "--out", str(bot.settings.index_dir), "--encoders", str(bot.settings.encoders_dir)],
+                   check=True, capture_output=True, timeout=300)
+    built = time.monotonic()
+    answer = None
+    while time.monotonic() - built < 5:
+        answer = bot.say(sender(), "what's the name of the shop cat?")[0]["text"]
+        if answer == new_answer:
+            break
+        time.sleep(0.25)
+    assert answer == new_answer
+
+
+def test_export_matches_the_conversation_turn_for_turn(bot: RunningBot) -> None:
+    conversation = sender()
+    said = []
+    for message in ("hi", "can I pay with paypal?", "what is the boiling point of mercury on mars", "thanks"):
+        said.append(("customer", message))
+        said.extend(("bot", reply["text"]) for reply in bot.say(conversation, message))
+
+    lines = export(bot, "--format", "jsonl", "--conversation", conversation).splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [(r["actor"], r["text"]) for r in records] == said
+    assert all(r["conversation_id"] == conversation and r["channel"] == "rest" for r in records)
+    faq_reply = records[3]
+    assert faq_reply["faq_id"] and faq_reply["faq_score"] > 0 and faq_reply["action"] == "action_answer_faq"
+    assert records[2]["intent"] == "ask_question" and 0 < records[2]["intent_confidence"] <= 1
+    assert all(r["latency_ms"] is not None and r["latency_ms"] >= 0 for r in records if r["actor"] == "bot")
+
+    rows = list(csv.DictReader(io.StringIO(export(bot, "--format", "csv", "--conversation", conversation))))
+    assert [(r["actor"], r["text"]) for r in rows] == said
+    later = export(bot, "--conversation", conversation, "--since", "2999-01-01T00:00:00Z")
+    assert later == ""
+
+
+def test_export_rejects_a_bad_since(bot: RunningBot) -> None:
+    done = subprocess.run([sys.executable, "-m", "bot", "records", "export", "--since", "yesterday-ish"],
+                          env=bot.env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "ISO-8601" in done.stderr
+
+
+def test_records_on_postgresql_match_the_conversation(pg_bot: RunningBot) -> None:
+    conversation = sender()
+    said = []
+    for message in ("hello", "how do I reset my password?"):
+        said.append(("customer", message))
+        said.extend(("bot", reply["text"]) for reply in pg_bot.say(conversation, message))
+    records = [json.loads(line) for line in export(pg_bot, "--conversation", conversation).splitlines()]
+    assert [(r["actor"], r["text"]) for r in records] == said
+    assert records[-1]["faq_id"]

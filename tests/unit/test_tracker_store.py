@@ -1,0 +1,77 @@
+"""The recording tracker store on a real SQLite file and the real PostgreSQL: events and
+interaction records are written together or not at all."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.config import ROOT
+from bot.storage.records import iter_records
+from bot.stores import recording_tracker_store
+from bot.stores.recording_tracker_store import RecordingTrackerStore
+
+DOMAIN = Domain.load(str(ROOT / "domain.yml"))
+
+
+def turn(question: str, answer: str, faq_id: str) -> list:
+    return [
+        UserUttered(question, intent={"name": "ask_question", "confidence": 0.9}, input_channel="rest",
+                    parse_data={"intent": {"name": "ask_question", "confidence": 0.9}, "entities": [],
+                                "text": question}),
+        ActionExecuted("action_answer_faq"),
+        BotUttered(answer, metadata={"faq": {"faq_id": faq_id, "faq_score": 0.88, "faq_candidates": []}}),
+        ActionExecuted("action_listen"),
+    ]
+
+
+def test_save_writes_events_and_records_and_retrieve_restores_the_tracker(database_url: str) -> None:
+    store = RecordingTrackerStore(DOMAIN, url=database_url)
+    sender = f"c-{uuid.uuid4().hex[:8]}"
+    tracker = DialogueStateTracker.from_events(sender, turn("delivery time?", "2-4 days.", "delivery-time"),
+                                               DOMAIN.slots)
+    asyncio.run(store.save(tracker))
+    for event in turn("can I pay with paypal", "Yes.", "payment-paypal"):
+        tracker.update(event)
+    asyncio.run(store.save(tracker))
+
+    records = list(iter_records(database_url, conversation_id=sender))
+    assert [(r["actor"], r["text"]) for r in records] == [
+        ("customer", "delivery time?"), ("bot", "2-4 days."), ("customer", "can I pay with paypal"), ("bot", "Yes."),
+    ]
+    assert records[3]["faq_id"] == "payment-paypal" and records[3]["action"] == "action_answer_faq"
+    restored = asyncio.run(store.retrieve(sender))
+    assert [e.as_dict()["event"] for e in restored.events] == [e.as_dict()["event"] for e in tracker.events]
+    assert sender in asyncio.run(store.keys())
+
+
+def test_a_failed_save_stores_neither_events_nor_records(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = RecordingTrackerStore(DOMAIN, url=database_url)
+    sender = f"c-{uuid.uuid4().hex[:8]}"
+    tracker = DialogueStateTracker.from_events(sender, turn("hello?", "Hi.", "x"), DOMAIN.slots)
+
+    def broken(*_args: object) -> list:
+        raise RuntimeError("simulated failure while mapping records")
+
+    monkeypatch.setattr(recording_tracker_store, "records_from_events", broken)
+    with pytest.raises(RuntimeError):
+        asyncio.run(store.save(tracker))
+    assert asyncio.run(store.retrieve(sender)) is None
+    assert list(iter_records(database_url, conversation_id=sender)) == []
+
+
+def test_retrieve_returns_only_the_latest_session(database_url: str) -> None:
+    store = RecordingTrackerStore(DOMAIN, url=database_url)
+    sender = f"c-{uuid.uuid4().hex[:8]}"
+    events = [SessionStarted(), *turn("old", "old answer", "x"), ActionExecuted("action_session_start"),
+              SessionStarted(), *turn("new", "new answer", "y")]
+    asyncio.run(store.save(DialogueStateTracker.from_events(sender, events, DOMAIN.slots)))
+    latest = asyncio.run(store.retrieve(sender))
+    assert [e.text for e in latest.events if isinstance(e, UserUttered)] == ["new"]
+    full = asyncio.run(store.retrieve_full_tracker(sender))
+    assert [e.text for e in full.events if isinstance(e, UserUttered)] == ["old", "new"]
