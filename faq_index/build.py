@@ -23,12 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from faq_index.decide import calibrate
+from faq_index.decide import Thresholds, calibrate
 from faq_index.encoder import Encoder, load_encoder
 from faq_index.index import EXACT_MAX_VECTORS, VectorIndex
 from faq_index.kb import Entry, kb_hash, load_kb
 from faq_index.paths import DEFAULT_ENCODERS_DIR
-from faq_index.train import current_model
+from faq_index.train import current_model, tuned_thresholds
 
 KEEP_VERSIONS = 3
 
@@ -63,7 +63,7 @@ def build(
     encoder = encoder or load_encoder(model)
     vectors, encoded = _encode_with_cache(out / "cache", encoder, texts, progress)
     index = VectorIndex.build(vectors, owners, exact_max=exact_max)
-    thresholds, calibration = calibrate(vectors, owners)
+    thresholds, calibration = _thresholds(model, vectors, owners)
     manifest = {
         "model": model,
         "kb_hash": content_hash,
@@ -85,6 +85,14 @@ def build(
     _point_current_at(out, name)
     _prune(out, keep=name)
     return manifest
+
+
+def _thresholds(model: str, vectors: np.ndarray, owners: np.ndarray) -> tuple[Thresholds, dict]:
+    """A tuned model brings thresholds calibrated on wordings it never saw; else calibrate here."""
+    stored = tuned_thresholds(model)
+    if stored is not None:
+        return Thresholds(**stored[0]), stored[1]
+    return calibrate(vectors, owners, method="leave-one-out, frozen encoder")
 
 
 def read_manifest(out_dir: str | Path) -> dict | None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
+import time
 from pathlib import Path
 
 from tqdm import tqdm
@@ -24,6 +26,8 @@ EPOCHS = 4
 BATCH_SIZE = 32
 LEARNING_RATE = 3e-5
 SCALE = 20.0  # cosine similarities are multiplied by this before the softmax
+HELD_OUT_PER_ENTRY = 2
+RECIPE = 2  # bump when the training procedure changes, so models trained the old way are redone
 
 
 def fine_tune(
@@ -80,13 +84,18 @@ def current_model(encoders_dir: str | Path) -> tuple[str, str | None]:
     try:
         directory = Path(encoders_dir) / pointer.read_text(encoding="utf-8").strip()
         info = json.loads((directory / "faq_index_training.json").read_text(encoding="utf-8"))
-        return str(directory), info.get("kb_hash")
+        return str(directory), info.get("kb_hash") if info.get("recipe") == RECIPE else None
     except (FileNotFoundError, json.JSONDecodeError):
         return DEFAULT_MODEL, None
 
 
 def ensure_tuned(kb_dir: str | Path, encoders_dir: str | Path, progress: bool = True) -> str:
-    """Fine-tune on the KB unless the current tuned model was trained on this exact KB."""
+    """Fine-tune on the KB unless the current tuned model was trained on this exact KB.
+
+    `HELD_OUT_PER_ENTRY` paraphrases of each entry are kept out of training; they calibrate
+    the answer/suggest thresholds honestly (as unseen customer wordings) and are still
+    indexed, so retrieval uses every wording.
+    """
     from faq_index.kb import kb_hash, load_kb
 
     entries = load_kb(kb_dir)
@@ -94,13 +103,64 @@ def ensure_tuned(kb_dir: str | Path, encoders_dir: str | Path, progress: bool = 
     model, tuned_on = current_model(encoders_dir)
     if tuned_on == content_hash:
         return model
-    name = f"tuned-{content_hash[:12]}"
-    out = fine_tune([list(e.texts) for e in entries], Path(encoders_dir) / name, progress=progress,
-                    extra={"kb_hash": content_hash})
+    # A new name per training run: index caches and manifests key on the model's path.
+    name = f"tuned-{content_hash[:12]}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}"
+    groups, held_out = _split(entries)
+    out = fine_tune(groups, Path(encoders_dir) / name, progress=progress,
+                    extra={"kb_hash": content_hash, "recipe": RECIPE})
+    _calibrate_on_held_out(out, entries, held_out)
     tmp = Path(encoders_dir) / "CURRENT.tmp"
     tmp.write_text(name + "\n", encoding="utf-8")
     os.replace(tmp, Path(encoders_dir) / "CURRENT")
+    _prune(Path(encoders_dir), keep=name)
     return str(out)
+
+
+def _prune(encoders_dir: Path, keep: str, versions: int = 2) -> None:
+    """Keep the newest tuned models (a running action server may still use the previous one)."""
+    tuned = sorted(p for p in encoders_dir.glob("tuned-*") if p.is_dir())
+    for old in tuned[:-versions]:
+        if old.name != keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _split(entries: list) -> tuple[list[list[str]], set[str]]:
+    """Training groups (question first) and the held-out wordings, chosen reproducibly."""
+    rng = random.Random(0)
+    groups, held_out = [], set()
+    for entry in entries:
+        paraphrases = list(entry.paraphrases)
+        rng.shuffle(paraphrases)
+        keep = max(2, len(paraphrases) - HELD_OUT_PER_ENTRY)
+        groups.append([entry.question, *paraphrases[:keep]])
+        held_out.update(paraphrases[keep:])
+    return groups, held_out
+
+
+def _calibrate_on_held_out(model_dir: Path, entries: list, held_out: set[str]) -> None:
+    """Thresholds for the tuned model from wordings it never saw; stored beside the model."""
+    import numpy as np
+
+    from faq_index.decide import calibrate
+
+    texts = [t for e in entries for t in e.texts]
+    owners = np.asarray([i for i, e in enumerate(entries) for _ in e.texts], dtype=np.int32)
+    vectors = SentenceTransformerEncoder(str(model_dir), str(model_dir)).encode(texts)
+    mask = np.asarray([t in held_out for t in texts])
+    thresholds, stats = calibrate(vectors, owners, mask, method="held-out wordings, tuned encoder")
+    info_path = model_dir / "faq_index_training.json"
+    info = json.loads(info_path.read_text(encoding="utf-8"))
+    info |= {"thresholds": thresholds.to_dict(), "calibration": stats, "held_out": int(mask.sum())}
+    info_path.write_text(json.dumps(info, indent=2), encoding="utf-8")
+
+
+def tuned_thresholds(model: str) -> tuple[dict, dict] | None:
+    """(thresholds, stats) stored with a fine-tuned model, or None for other models."""
+    try:
+        info = json.loads((Path(model) / "faq_index_training.json").read_text(encoding="utf-8"))
+    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError):
+        return None
+    return (info["thresholds"], info.get("calibration", {})) if "thresholds" in info else None
 
 
 def _positive(group: list[str], anchor: str) -> str:

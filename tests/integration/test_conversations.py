@@ -13,8 +13,8 @@ import uuid
 
 import pytest
 
-from faq_index.search import Snapshot
 from faq_index.build import current_version_dir
+from faq_index.search import Snapshot
 from tests.conftest import RunningBot
 
 pytestmark = pytest.mark.integration
@@ -44,11 +44,14 @@ def test_faq_question_gets_the_knowledge_base_answer(bot: RunningBot) -> None:
     assert result.top.id.startswith("delivery")
 
 
-def test_paraphrased_question_is_answered_by_meaning(bot: RunningBot) -> None:
-    index = snapshot(bot)
-    expected = index.entry("returns-window") or index.search("How long do I have to return an item?").top.__dict__
-    replies = bot.say(sender(), "i bought a lamp three weeks ago, is it too late to send it back?")
-    assert replies[0]["text"] == expected["answer"]
+def test_reworded_question_finds_the_entry_by_meaning(bot: RunningBot) -> None:
+    """No shared keywords with the entry: answered directly, or offered first when less sure."""
+    question = "i bought a lamp three weeks ago, is it too late to send it back?"
+    [reply] = bot.say(sender(), question)
+    entry = snapshot(bot).entry("returns-window")
+    first_button = (reply.get("buttons") or [{}])[0].get("payload", "")
+    assert reply["text"] == entry["answer"] or first_button == '/ask_question{"faq_id": "returns-window"}'
+
 
 
 def test_vague_question_gets_did_you_mean_buttons_that_select_an_entry(bot: RunningBot) -> None:
