@@ -4,6 +4,7 @@
     python -m bot records export --format jsonl|csv [--conversation ID] [--since ISO-8601]
     python -m bot db upgrade                            apply database migrations
     python -m bot train                                 train the Rasa model if its inputs changed
+    python -m bot bench latency                         latency/throughput vs a stock Rasa bot
 """
 
 from __future__ import annotations
@@ -50,7 +51,15 @@ def _train(_: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_latency(args: argparse.Namespace) -> int:
+    from bot.bench.latency import main
+
+    return main(args.turns, args.users, args.turns_per_user, args.chart)
+
+
 def _parser() -> argparse.ArgumentParser:
+    from bot.config import ROOT
+
     parser = argparse.ArgumentParser(prog="python -m bot", description="Brightcart customer assistant")
     commands = parser.add_subparsers(required=True, metavar="command")
     commands.add_parser("run", help="build, train if needed, start and supervise the stack").set_defaults(handler=_run)
@@ -65,6 +74,14 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database").add_subparsers(required=True, metavar="action")
     db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)
     commands.add_parser("train", help="train the Rasa model if needed").set_defaults(handler=_train)
+
+    bench = commands.add_parser("bench", help="benchmarks").add_subparsers(required=True, metavar="name")
+    latency = bench.add_parser("latency", help="REST latency/throughput against a stock rasa init bot")
+    latency.add_argument("--turns", type=int, default=200, help="turns for the 1-user load")
+    latency.add_argument("--users", type=int, default=40)
+    latency.add_argument("--turns-per-user", type=int, default=15)
+    latency.add_argument("--chart", default=str(ROOT / "docs" / "img" / "latency.png"))
+    latency.set_defaults(handler=_bench_latency)
     return parser
 
 

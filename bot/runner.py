@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -26,6 +27,13 @@ from bot.config import ROOT, Settings, load_settings
 MAX_RESTARTS = 5
 
 
+def free_port() -> int:
+    """A TCP port nobody listens on right now (for tests and benchmarks)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @dataclass
 class Service:
     """One supervised child process with its log file."""
@@ -35,13 +43,14 @@ class Service:
     health_url: str
     log_path: Path
     env: dict[str, str]
+    cwd: Path = ROOT
     process: subprocess.Popen | None = None
     restarts: int = 0
 
     def start(self) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it for its lifetime
         self.process = subprocess.Popen(
-            self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            self.command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         log.close()

@@ -1,0 +1,87 @@
+"""The FAISS index (exact and approximate) and incremental, atomic builds."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from bot.config import ROOT
+from faq_index.build import build, current_version_dir
+from faq_index.index import VectorIndex
+from faq_index.search import LiveIndex
+
+
+def random_unit_vectors(n: int, dim: int = 48, seed: int = 0) -> np.ndarray:
+    vectors = np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_small_indexes_are_exact_and_large_ones_approximate_with_the_same_answers() -> None:
+    vectors = random_unit_vectors(3000)
+    owners = np.arange(3000) // 3  # three wordings per entry
+    exact = VectorIndex.build(vectors, owners, exact_max=5000)
+    approx = VectorIndex.build(vectors, owners, exact_max=1000)
+    assert (exact.kind, approx.kind) == ("exact", "hnsw")
+    queries = vectors[::7] + 0.05 * random_unit_vectors(len(vectors[::7]), seed=1)
+    exact_top = [hits[0][0] for hits in exact.search(queries, 3)]
+    approx_top = [hits[0][0] for hits in approx.search(queries, 3)]
+    assert np.mean(np.array(exact_top) == np.array(approx_top)) > 0.98
+
+
+def test_search_returns_one_best_score_per_entry() -> None:
+    vectors = random_unit_vectors(30)
+    index = VectorIndex.build(vectors, np.arange(30) // 10)
+    [hits] = index.search(vectors[:1], 3)
+    assert sorted(entry for entry, _ in hits) == [0, 1, 2]
+    assert hits[0][0] == 0 and abs(hits[0][1] - 1.0) < 1e-5
+    assert hits[0][1] >= hits[1][1] >= hits[2][1]
+
+
+def copy_kb(tmp_path: Path) -> Path:
+    kb = tmp_path / "kb"
+    shutil.copytree(ROOT / "data" / "faq", kb)
+    return kb
+
+
+def test_rebuild_encodes_only_what_changed_and_swaps_atomically(tmp_path: Path) -> None:
+    kb, out = copy_kb(tmp_path), tmp_path / "index"
+    first = build(kb, out, model="all-MiniLM-L6-v2", progress=False)
+    assert first["encoded_texts"] == first["vectors"] and first["index_kind"] == "exact"
+    assert build(kb, out, model="all-MiniLM-L6-v2", progress=False).get("up_to_date")
+
+    live = LiveIndex(out, poll_seconds=3600)
+    old = live.snapshot
+    text = (kb / "delivery.yml").read_text(encoding="utf-8")
+    (kb / "delivery.yml").write_text(text.replace("entries:", "entries:\n  - id: gift-wrap-colours\n"
+                                                  "    category: product\n    question: Which colours of gift wrap are there?\n"
+                                                  "    answer: Red, gold and plain brown.\n    paraphrases:\n"
+                                                  "      - gift wrap colours\n      - can I choose the wrapping paper colour\n"
+                                                  "      - is there a red gift wrap\n      - wraping paper options\n", 1),
+                                     encoding="utf-8")
+    second = build(kb, out, model="all-MiniLM-L6-v2", progress=False)
+    assert second["encoded_texts"] == 5 and second["reused_texts"] == first["vectors"]
+    assert second["entries"] == first["entries"] + 1
+    manifest = json.loads((current_version_dir(out) / "manifest.json").read_text())
+    assert manifest["version"] == second["version"] != first["version"]
+
+    assert live.search("gift wrap colours").top.id != "gift-wrap-colours"  # still the old version
+    assert live.reload_if_changed()
+    assert live.search("gift wrap colours").top.id == "gift-wrap-colours"
+    assert old.search("gift wrap colours").top.id != "gift-wrap-colours"  # a held snapshot never changes
+    live.close()
+
+
+def test_invalid_kb_leaves_the_live_index_untouched(tmp_path: Path) -> None:
+    kb, out = copy_kb(tmp_path), tmp_path / "index"
+    first = build(kb, out, model="all-MiniLM-L6-v2", progress=False)
+    (kb / "cart.yml").write_text("entries:\n  - id: broken\n", encoding="utf-8")
+    try:
+        build(kb, out, model="all-MiniLM-L6-v2", progress=False)
+    except ValueError as error:
+        assert "cart.yml" in str(error)
+    else:
+        raise AssertionError("an invalid KB must not build")
+    assert current_version_dir(out).name == first["version"]
