@@ -40,6 +40,19 @@ def test_search_returns_one_best_score_per_entry() -> None:
     assert hits[0][1] >= hits[1][1] >= hits[2][1]
 
 
+NEW_ENTRY = """\
+  - id: gift-wrap-colours
+    category: product
+    question: Which colours of gift wrap are there?
+    answer: Red, gold and plain brown.
+    paraphrases:
+      - gift wrap colours
+      - can I choose the wrapping paper colour
+      - is there a red gift wrap
+      - wraping paper options
+"""
+
+
 def copy_kb(tmp_path: Path) -> Path:
     kb = tmp_path / "kb"
     shutil.copytree(ROOT / "data" / "faq", kb)
@@ -55,12 +68,7 @@ def test_rebuild_encodes_only_what_changed_and_swaps_atomically(tmp_path: Path) 
     live = LiveIndex(out, poll_seconds=3600)
     old = live.snapshot
     text = (kb / "delivery.yml").read_text(encoding="utf-8")
-    (kb / "delivery.yml").write_text(text.replace("entries:", "entries:\n  - id: gift-wrap-colours\n"
-                                                  "    category: product\n    question: Which colours of gift wrap are there?\n"
-                                                  "    answer: Red, gold and plain brown.\n    paraphrases:\n"
-                                                  "      - gift wrap colours\n      - can I choose the wrapping paper colour\n"
-                                                  "      - is there a red gift wrap\n      - wraping paper options\n", 1),
-                                     encoding="utf-8")
+    (kb / "delivery.yml").write_text(text.replace("entries:", "entries:\n" + NEW_ENTRY, 1), encoding="utf-8")
     second = build(kb, out, model="all-MiniLM-L6-v2", progress=False)
     assert second["encoded_texts"] == 5 and second["reused_texts"] == first["vectors"]
     assert second["entries"] == first["entries"] + 1
