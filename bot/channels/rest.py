@@ -21,6 +21,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.stores.recording_tracker_store import save_failed
+
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 4000
@@ -60,8 +62,11 @@ class CustomerRestInput(RestInput):
             message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
             try:
                 await on_new_message(message)
+                unrecorded = save_failed(sender)
             except Exception:
                 logger.exception("processing a REST message failed")
+                unrecorded = True
+            if unrecorded:  # no reply the records do not back (see RecordingTrackerStore)
                 return response.json(
                     {"error": "the assistant could not process this message; please try again"},
                     status=503,

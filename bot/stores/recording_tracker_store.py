@@ -10,6 +10,11 @@ REST channel returns the replies, so when the save commits events *and* records 
 "the customer received a reply" implies "that reply and the customer's message are
 recorded". A broker consumer would record them some time later, and could lose them.
 
+Rasa wraps every tracker store in a FailSafeTrackerStore that, when a save raises, logs the
+error, keeps the tracker in memory and lets the replies go out anyway. So a failed save is
+also noted here (`save_failed`), and the REST channel answers 503 instead of replies the
+records do not back: the customer retries, nothing is silently unrecorded.
+
 The database is the project's one storage layer (`bot.storage`, DATABASE_URL).
 """
 
@@ -36,6 +41,15 @@ from bot.storage.models import ConversationEvent, InteractionRecord
 from bot.stores.record_mapping import records_from_events
 
 logger = logging.getLogger(__name__)
+_failed_saves: set[str] = set()
+
+
+def save_failed(sender_id: str) -> bool:
+    """True (once) if the last save for this conversation in this process failed."""
+    if sender_id in _failed_saves:
+        _failed_saves.discard(sender_id)
+        return True
+    return False
 
 
 class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
@@ -55,7 +69,15 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Append the tracker's new events and their records, atomically."""
+        try:
+            self._save(tracker)
+        except Exception:
+            _failed_saves.add(tracker.sender_id)
+            raise
+        _failed_saves.discard(tracker.sender_id)
         await self.stream_events(tracker)
+
+    def _save(self, tracker: DialogueStateTracker) -> None:
         events = [event.as_dict() for event in tracker.events]
         with session_scope(self.url) as session:
             stored = self._session_events(session, tracker.sender_id).count()

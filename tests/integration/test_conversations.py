@@ -148,3 +148,23 @@ def test_records_on_postgresql_match_the_conversation(pg_bot: RunningBot) -> Non
     records = [json.loads(line) for line in export(pg_bot, "--conversation", conversation).splitlines()]
     assert [(r["actor"], r["text"]) for r in records] == said
     assert records[-1]["faq_id"]
+
+
+def test_when_records_cannot_be_written_the_customer_gets_503_not_an_unrecorded_reply(bot: RunningBot) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(bot.settings.database_url)
+    conversation = sender()
+    with engine.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE interaction_records RENAME TO interaction_records_away"))
+    try:
+        reply = bot.post({"sender": conversation, "message": "how long does delivery take?"})
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sa.text("ALTER TABLE interaction_records_away RENAME TO interaction_records"))
+        engine.dispose()
+    assert reply.status_code == 503 and "try again" in reply.json()["error"]
+    assert export(bot, "--conversation", conversation) == ""
+    replies = bot.say(conversation, "how long does delivery take?")  # the retry is answered and recorded
+    records = [json.loads(line) for line in export(bot, "--conversation", conversation).splitlines()]
+    assert [r["text"] for r in records] == ["how long does delivery take?", replies[0]["text"]]
