@@ -60,10 +60,12 @@ def build(
         return current | {"up_to_date": True}
 
     texts, owners = _flatten(entries)
+    answer_texts = [e.answer for e in entries]
     encoder = encoder or load_encoder(model)
-    vectors, encoded = _encode_with_cache(out / "cache", encoder, texts, progress)
-    index = VectorIndex.build(vectors, owners, exact_max=exact_max)
-    thresholds, calibration = _thresholds(model, vectors, owners)
+    all_vectors, encoded = _encode_with_cache(out / "cache", encoder, texts + answer_texts, progress)
+    vectors, answers = all_vectors[: len(texts)], all_vectors[len(texts):]
+    index = VectorIndex.build(vectors, owners, answers, exact_max=exact_max)
+    thresholds, calibration = _thresholds(model, vectors, owners, answers)
     manifest = {
         "model": model,
         "kb_hash": content_hash,
@@ -73,7 +75,7 @@ def build(
         "index_kind": index.kind,
         "exact_max": exact_max,
         "encoded_texts": encoded,
-        "reused_texts": len(texts) - encoded,
+        "reused_texts": len(texts) + len(answer_texts) - encoded,
         "thresholds": thresholds.to_dict(),
         "calibration": calibration,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -87,12 +89,12 @@ def build(
     return manifest
 
 
-def _thresholds(model: str, vectors: np.ndarray, owners: np.ndarray) -> tuple[Thresholds, dict]:
+def _thresholds(model: str, vectors: np.ndarray, owners: np.ndarray, answers: np.ndarray) -> tuple[Thresholds, dict]:
     """A tuned model brings thresholds calibrated on wordings it never saw; else calibrate here."""
     stored = tuned_thresholds(model)
     if stored is not None:
         return Thresholds(**stored[0]), stored[1]
-    return calibrate(vectors, owners, method="leave-one-out, frozen encoder")
+    return calibrate(vectors, owners, answers, method="leave-one-out, frozen encoder")
 
 
 def read_manifest(out_dir: str | Path) -> dict | None:

@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from faq_index.scoring import entry_scores
+
 ANSWER_PRECISION = 0.85
 SUGGEST_RECALL = 0.95
 # Guard rails so a tiny or odd KB cannot produce absurd thresholds.
@@ -53,7 +55,11 @@ def decide(scores: list[float], thresholds: Thresholds) -> str:
 
 
 def calibrate(
-    vectors: np.ndarray, owners: np.ndarray, queries: np.ndarray | None = None, method: str = "calibrated"
+    vectors: np.ndarray,
+    owners: np.ndarray,
+    answers: np.ndarray,
+    queries: np.ndarray | None = None,
+    method: str = "calibrated",
 ) -> tuple[Thresholds, dict]:
     """Derive thresholds from the KB's own wordings; also return the statistics used.
 
@@ -61,7 +67,7 @@ def calibrate(
     With a fine-tuned encoder, pass only wordings it was not trained on: scores of its own
     training pairs would be optimistic.
     """
-    top, correct, unanswerable = _held_out_scores(vectors, owners, queries)
+    top, correct, unanswerable = _held_out_scores(vectors, owners, answers, queries)
     if len(top) < 10:
         return Thresholds(answer=0.6, suggest=0.4, method="default (KB too small to calibrate)"), {}
     grid = np.round(np.arange(MIN_THRESHOLD, MAX_THRESHOLD + 1e-9, 0.005), 3)
@@ -78,18 +84,20 @@ def calibrate(
 
 
 def _held_out_scores(
-    vectors: np.ndarray, owners: np.ndarray, queries: np.ndarray | None
+    vectors: np.ndarray, owners: np.ndarray, answers: np.ndarray, queries: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rows = np.arange(len(vectors)) if queries is None else np.flatnonzero(queries)
+    picked = np.arange(len(rows))
     similarity = vectors[rows] @ vectors.T
-    similarity[np.arange(len(rows)), rows] = -np.inf  # a query never matches itself
-    same = owners[rows][:, None] == owners[None, :]
-    best_same = np.where(same, similarity, -np.inf).max(axis=1)
-    best_other = np.where(same, -np.inf, similarity).max(axis=1)
+    similarity[picked, rows] = -np.inf  # a query never matches itself
+    scores = entry_scores(similarity, owners, vectors[rows] @ answers.T)
+    own = owners[rows]
+    best_same = scores[picked, own].copy()
+    scores[picked, own] = -np.inf  # leave-entry-out: as if the entry did not exist
+    best_other = scores.max(axis=1)
     usable = np.isfinite(best_same) & np.isfinite(best_other)
     best_same, best_other = best_same[usable], best_other[usable]
-    top = np.maximum(best_same, best_other)
-    return top, best_same > best_other, best_other
+    return np.maximum(best_same, best_other), best_same > best_other, best_other
 
 
 def _lowest_precise_threshold(grid: np.ndarray, top: np.ndarray, correct: np.ndarray) -> float:

@@ -1,7 +1,8 @@
 """The vector index: FAISS, exact below a size, approximate (HNSW) above it.
 
 Vectors are unit length, so inner product is cosine similarity. Each vector is one wording
-(question or paraphrase) of an entry; `search` returns the best score per entry.
+(question or paraphrase) of an entry. FAISS finds the nearest wordings; their entries are
+then scored exactly with the rule in `scoring.py` (best wordings + answer).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from faq_index.scoring import blend, top_sims
+
 # Exact search over a few thousand vectors takes well under a millisecond; HNSW pays off
 # only for large knowledge bases, where its small recall loss is worth the speed.
 EXACT_MAX_VECTORS = 20_000
@@ -21,17 +24,25 @@ HNSW_EF_SEARCH = 128
 
 @dataclass
 class VectorIndex:
-    """FAISS vectors plus, for each vector, the position of the entry it belongs to."""
+    """FAISS wording vectors, the entry of each, and one answer vector per entry."""
 
     index: faiss.Index
     owners: np.ndarray  # int32, owners[i] = entry position of vector i
+    answers: np.ndarray  # float32, answers[e] = vector of entry e's answer
+
+    def __post_init__(self) -> None:
+        self.vectors = self.index.reconstruct_n(0, self.index.ntotal)
+        order = np.argsort(self.owners, kind="stable")
+        bounds = np.searchsorted(self.owners[order], np.arange(len(self.answers) + 1))
+        self.rows_of = [order[bounds[e]:bounds[e + 1]] for e in range(len(self.answers))]
 
     @property
     def kind(self) -> str:
         return "hnsw" if isinstance(self.index, faiss.IndexHNSWFlat) else "exact"
 
     @classmethod
-    def build(cls, vectors: np.ndarray, owners: np.ndarray, exact_max: int = EXACT_MAX_VECTORS) -> VectorIndex:
+    def build(cls, vectors: np.ndarray, owners: np.ndarray, answers: np.ndarray,
+              exact_max: int = EXACT_MAX_VECTORS) -> VectorIndex:
         dim = vectors.shape[1]
         if len(vectors) <= exact_max:
             index: faiss.Index = faiss.IndexFlatIP(dim)
@@ -39,36 +50,35 @@ class VectorIndex:
             index = faiss.IndexHNSWFlat(dim, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = 80
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        return cls(index=index, owners=np.asarray(owners, dtype=np.int32))
+        return cls(index=index, owners=np.asarray(owners, dtype=np.int32),
+                   answers=np.ascontiguousarray(answers, dtype=np.float32))
 
     def search(self, queries: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
-        """For each query, up to `k` (entry position, score) pairs, best first, one per entry."""
+        """For each query, up to `k` (entry position, score) pairs, best first."""
         if isinstance(self.index, faiss.IndexHNSWFlat):
             self.index.hnsw.efSearch = max(HNSW_EF_SEARCH, k * 8)
-        # Several wordings belong to one entry: over-fetch so k distinct entries survive.
-        fetch = min(self.index.ntotal, max(k * 10, 32))
-        scores, ids = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), fetch)
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        # Over-fetch wordings so enough distinct entries survive to be re-scored exactly.
+        fetch = min(self.index.ntotal, max(k * 10, 64))
+        _, ids = self.index.search(queries, fetch)
         results = []
-        for row_scores, row_ids in zip(scores, ids):
-            best: dict[int, float] = {}
-            for score, vector_id in zip(row_scores, row_ids):
-                if vector_id < 0:
-                    continue
-                owner = int(self.owners[vector_id])
-                if owner not in best:
-                    best[owner] = float(score)
-                    if len(best) == k:
-                        break
-            results.append(list(best.items()))
+        for query, row_ids in zip(queries, ids):
+            candidates = np.unique(self.owners[row_ids[row_ids >= 0]])
+            tops = np.stack([top_sims(self.vectors[self.rows_of[e]] @ query) for e in candidates])
+            scores = blend(tops, self.answers[candidates] @ query)
+            best = np.argsort(-scores)[:k]
+            results.append([(int(candidates[i]), float(scores[i])) for i in best])
         return results
 
     def save(self, directory: Path) -> None:
         faiss.write_index(self.index, str(directory / "vectors.faiss"))
         np.save(directory / "owners.npy", self.owners)
+        np.save(directory / "answers.npy", self.answers)
 
     @classmethod
     def load(cls, directory: Path) -> VectorIndex:
         return cls(
             index=faiss.read_index(str(directory / "vectors.faiss")),
             owners=np.load(directory / "owners.npy"),
+            answers=np.load(directory / "answers.npy"),
         )

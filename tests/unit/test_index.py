@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from bot.config import ROOT
 from faq_index.build import build, current_version_dir
@@ -22,8 +23,9 @@ def random_unit_vectors(n: int, dim: int = 48, seed: int = 0) -> np.ndarray:
 def test_small_indexes_are_exact_and_large_ones_approximate_with_the_same_answers() -> None:
     vectors = random_unit_vectors(3000)
     owners = np.arange(3000) // 3  # three wordings per entry
-    exact = VectorIndex.build(vectors, owners, exact_max=5000)
-    approx = VectorIndex.build(vectors, owners, exact_max=1000)
+    answers = random_unit_vectors(1000, seed=2)
+    exact = VectorIndex.build(vectors, owners, answers, exact_max=5000)
+    approx = VectorIndex.build(vectors, owners, answers, exact_max=1000)
     assert (exact.kind, approx.kind) == ("exact", "hnsw")
     queries = vectors[::7] + 0.05 * random_unit_vectors(len(vectors[::7]), seed=1)
     exact_top = [hits[0][0] for hits in exact.search(queries, 3)]
@@ -31,13 +33,17 @@ def test_small_indexes_are_exact_and_large_ones_approximate_with_the_same_answer
     assert np.mean(np.array(exact_top) == np.array(approx_top)) > 0.98
 
 
-def test_search_returns_one_best_score_per_entry() -> None:
+def test_search_scores_each_entry_once_by_the_scoring_rule() -> None:
     vectors = random_unit_vectors(30)
-    index = VectorIndex.build(vectors, np.arange(30) // 10)
-    [hits] = index.search(vectors[:1], 3)
+    answers = random_unit_vectors(3, seed=3)
+    index = VectorIndex.build(vectors, np.arange(30) // 10, answers)
+    query = vectors[0]
+    [hits] = index.search(query[None, :], 3)
     assert sorted(entry for entry, _ in hits) == [0, 1, 2]
-    assert hits[0][0] == 0 and abs(hits[0][1] - 1.0) < 1e-5
     assert hits[0][1] >= hits[1][1] >= hits[2][1]
+    sims = np.sort(vectors[:10] @ query)[::-1]  # entry 0's wordings; the query is one of them
+    expected = (0.5 * sims[0] + 0.5 * sims[:3].mean() + 0.4 * answers[0] @ query) / 1.4
+    assert dict(hits)[0] == pytest.approx(expected, abs=1e-5)
 
 
 NEW_ENTRY = """\
@@ -62,7 +68,8 @@ def copy_kb(tmp_path: Path) -> Path:
 def test_rebuild_encodes_only_what_changed_and_swaps_atomically(tmp_path: Path) -> None:
     kb, out = copy_kb(tmp_path), tmp_path / "index"
     first = build(kb, out, model="all-MiniLM-L6-v2", progress=False)
-    assert first["encoded_texts"] == first["vectors"] and first["index_kind"] == "exact"
+    # every wording and every answer is encoded once
+    assert first["encoded_texts"] == first["vectors"] + first["entries"] and first["index_kind"] == "exact"
     assert build(kb, out, model="all-MiniLM-L6-v2", progress=False).get("up_to_date")
 
     live = LiveIndex(out, poll_seconds=3600)
@@ -70,7 +77,7 @@ def test_rebuild_encodes_only_what_changed_and_swaps_atomically(tmp_path: Path) 
     text = (kb / "delivery.yml").read_text(encoding="utf-8")
     (kb / "delivery.yml").write_text(text.replace("entries:", "entries:\n" + NEW_ENTRY, 1), encoding="utf-8")
     second = build(kb, out, model="all-MiniLM-L6-v2", progress=False)
-    assert second["encoded_texts"] == 5 and second["reused_texts"] == first["vectors"]
+    assert second["encoded_texts"] == 5 + 1 and second["reused_texts"] == first["encoded_texts"]
     assert second["entries"] == first["entries"] + 1
     manifest = json.loads((current_version_dir(out) / "manifest.json").read_text())
     assert manifest["version"] == second["version"] != first["version"]
