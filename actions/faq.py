@@ -17,7 +17,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.knowledge import faq_index
+from actions.knowledge import faq_index, search
 from faq_index import SearchResult
 
 SELECT_PAYLOAD = '/ask_question{{"faq_id": "{}"}}'
@@ -48,7 +48,7 @@ class ActionAnswerFaq(Action):
         if selected:
             return _answer_selected(dispatcher, str(selected))
         text = tracker.latest_message.get("text") or ""
-        result = faq_index().search(text, k=3)
+        result = await search(text, k=3)
         if result.decision == "answer":
             dispatcher.utter_message(text=result.top.answer, faq=_metadata(result, result.top.id))
             return [SlotSet("offered_human", False)]

@@ -125,7 +125,7 @@ class Stack:
             ),
             Service(
                 "rasa server",
-                [python, "-m", "rasa", "run", "--model", str(model), "--port", str(self.settings.rasa_port),
+                [python, "-m", "bot.rasa_server", "run", "--model", str(model), "--port", str(self.settings.rasa_port),
                  "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")],
                 f"http://127.0.0.1:{self.settings.rasa_port}/",
                 run_dir / f"rasa-{self.settings.rasa_port}.log",

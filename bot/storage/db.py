@@ -32,7 +32,9 @@ def _create_engine(url: str) -> Engine:
         return sa.create_engine(url, future=True, pool_pre_ping=True)
     if parsed.database:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, future=True, connect_args={"timeout": 30})
+    # One pool of connections shared by threads (the tracker store saves from worker threads).
+    engine = sa.create_engine(url, future=True, poolclass=sa.pool.QueuePool, pool_size=8,
+                              connect_args={"timeout": 30, "check_same_thread": False})
 
     @sa.event.listens_for(engine, "connect")
     def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]

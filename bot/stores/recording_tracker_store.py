@@ -20,6 +20,7 @@ The database is the project's one storage layer (`bot.storage`, DATABASE_URL).
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
@@ -70,7 +71,10 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Append the tracker's new events and their records, atomically."""
         try:
-            self._save(tracker)
+            # In a worker thread: a commit waits for the disk, and Rasa's event loop should
+            # meanwhile serve other conversations (Rasa's lock store keeps one conversation's
+            # turns in order).
+            await asyncio.to_thread(self._save, tracker)
         except Exception:
             _failed_saves.add(tracker.sender_id)
             raise
@@ -89,11 +93,11 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The tracker of the latest conversation session."""
-        return self._retrieve(sender_id, all_sessions=False)
+        return await asyncio.to_thread(self._retrieve, sender_id, False)
 
     async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
         """The tracker with the events of every session."""
-        return self._retrieve(conversation_id, all_sessions=True)
+        return await asyncio.to_thread(self._retrieve, conversation_id, True)
 
     async def keys(self) -> Iterable[str]:
         with session_scope(self.url) as session:
