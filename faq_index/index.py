@@ -32,9 +32,14 @@ class VectorIndex:
 
     def __post_init__(self) -> None:
         self.vectors = self.index.reconstruct_n(0, self.index.ntotal)
+        # rows[e] = the vector ids of entry e's wordings, padded with -1 (an entries × most-
+        # wordings table), so every candidate entry is scored in one vectorised step.
+        counts = np.bincount(self.owners, minlength=len(self.answers))
+        self.rows = np.full((len(self.answers), max(1, counts.max(initial=1))), -1, dtype=np.int64)
         order = np.argsort(self.owners, kind="stable")
-        bounds = np.searchsorted(self.owners[order], np.arange(len(self.answers) + 1))
-        self.rows_of = [order[bounds[e]:bounds[e + 1]] for e in range(len(self.answers))]
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        positions = np.arange(len(order)) - starts[self.owners[order]]
+        self.rows[self.owners[order], positions] = order
 
     @property
     def kind(self) -> str:
@@ -64,8 +69,9 @@ class VectorIndex:
         results = []
         for query, row_ids in zip(queries, ids):
             candidates = np.unique(self.owners[row_ids[row_ids >= 0]])
-            tops = np.stack([top_sims(self.vectors[self.rows_of[e]] @ query) for e in candidates])
-            scores = blend(tops, self.answers[candidates] @ query)
+            rows = self.rows[candidates]
+            sims = np.where(rows >= 0, self.vectors[rows] @ query, -np.inf)
+            scores = blend(top_sims(sims), self.answers[candidates] @ query)
             best = np.argsort(-scores)[:k]
             results.append([(int(candidates[i]), float(scores[i])) for i in best])
         return results

@@ -1,8 +1,8 @@
 """`python -m bot bench latency`: REST latency and throughput, ours against a stock Rasa bot.
 
 Both run in the same invocation on this machine, so the ratios are fair even when the
-machine is noisy. Loads: one user sending questions one after another, then 40 concurrent
-conversations. Questions are the KB's own wordings (the questions customers ask the bot).
+machine is noisy. Loads: one customer at a time (conversations of 10 questions, one after
+another), then 40 concurrent conversations of 15 questions. Questions are the KB's own wordings (the questions customers ask the bot).
 After the 40-user load every turn's records are counted: sent + received must equal stored.
 
     python -m bot bench latency [--turns 200] [--users 40] [--turns-per-user 15] [--chart PATH]
@@ -28,6 +28,9 @@ from tqdm import tqdm
 from bot.config import ROOT, load_settings
 from bot.runner import Stack
 from faq_index.kb import load_kb
+
+
+CONVERSATION_TURNS = 10
 
 
 @dataclass
@@ -67,26 +70,33 @@ async def _conversation(session: aiohttp.ClientSession, url: str, sender: str, m
         bar.update(1)
 
 
-async def _load(url: str, users: int, turns_per_user: int, questions: list[str], label: str) -> LoadResult:
-    rng = random.Random(users)
-    result = LoadResult(senders=[f"bench-{uuid.uuid4().hex[:8]}-{i}" for i in range(users)])
+async def _load(url: str, conversations: int, turns: int, concurrency: int, questions: list[str],
+                label: str) -> LoadResult:
+    """`conversations` conversations of `turns` questions each, at most `concurrency` at once."""
+    rng = random.Random(conversations * 1000 + concurrency)
+    result = LoadResult(senders=[f"bench-{uuid.uuid4().hex[:8]}-{i}" for i in range(conversations)])
+    gate = asyncio.Semaphore(concurrency)
     timeout = aiohttp.ClientTimeout(total=120)
-    connector = aiohttp.TCPConnector(limit=users + 4)
-    with tqdm(total=users * turns_per_user, desc=label, unit="turn", leave=False) as bar:
+    connector = aiohttp.TCPConnector(limit=concurrency + 4)
+
+    async def one(session: aiohttp.ClientSession, sender: str, bar: tqdm) -> None:
+        async with gate:
+            await _conversation(session, url, sender, rng.sample(questions, turns), result, bar)
+
+    with tqdm(total=conversations * turns, desc=label, unit="turn", leave=False) as bar:
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
             started = time.perf_counter()
-            await asyncio.gather(*[
-                _conversation(session, url, sender, rng.sample(questions, turns_per_user), result, bar)
-                for sender in result.senders
-            ])
+            await asyncio.gather(*[one(session, sender, bar) for sender in result.senders])
             result.wall_seconds = time.perf_counter() - started
     return result
 
 
 def _measure(url: str, name: str, questions: list[str], turns: int, users: int, per_user: int) -> dict:
-    asyncio.run(_load(url, 4, 5, questions, f"{name}: warm-up"))
-    single = asyncio.run(_load(url, 1, turns, questions, f"{name}: 1 user"))
-    many = asyncio.run(_load(url, users, per_user, questions, f"{name}: {users} users"))
+    asyncio.run(_load(url, 4, 5, 4, questions, f"{name}: warm-up"))
+    # One customer at a time, each a conversation of CONVERSATION_TURNS questions.
+    single = asyncio.run(_load(url, max(1, turns // CONVERSATION_TURNS), CONVERSATION_TURNS, 1, questions,
+                               f"{name}: 1 user"))
+    many = asyncio.run(_load(url, users, per_user, users, questions, f"{name}: {users} users"))
     return {"one_user": single.summary(), "many_users": many.summary(), "_many": many}
 
 
