@@ -2,8 +2,9 @@
 
 Both run in the same invocation on this machine, so the ratios are fair even when the
 machine is noisy. Loads: one customer at a time (conversations of 10 questions, one after
-another), then 40 concurrent conversations of 15 questions. Questions are the KB's own wordings (the questions customers ask the bot).
-After the 40-user load every turn's records are counted: sent + received must equal stored.
+another), then 40 concurrent conversations of 15 questions. Questions are the KB's own
+wordings (the questions customers ask the bot). After the 40-user load every turn's records
+are counted: sent + received must equal stored.
 
     python -m bot bench latency [--turns 200] [--users 40] [--turns-per-user 15] [--chart PATH]
 """
@@ -28,7 +29,6 @@ from tqdm import tqdm
 from bot.config import ROOT, load_settings
 from bot.runner import Stack
 from faq_index.kb import load_kb
-
 
 CONVERSATION_TURNS = 10
 
