@@ -203,7 +203,7 @@ def run() -> int:
         "Talk to it:\n"
         f"  curl -s {url} -H 'Content-Type: application/json' \\\n"
         "       -d '{\"sender\": \"c1\", \"message\": \"how long does delivery take?\"}'\n"
-        "  .venv/bin/rasa shell          (in another terminal)\n"
+        "  .venv/bin/rasa shell --port 5006   (in another terminal; uses the running action server)\n"
         "  .venv/bin/python -m bot records export --format jsonl\n\n"
         "Ctrl-C stops it.",
         flush=True,
