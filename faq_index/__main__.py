@@ -4,6 +4,7 @@
     python -m faq_index train    [--kb data/faq] [--encoders build/faq_encoders]
     python -m faq_index build    [--kb data/faq] [--out build/faq_index] [--force]
     python -m faq_index search "how long does delivery take?" [--k 3]
+    python -m faq_index bench    --dataset banking77|clinc150|csv ... (see faq_index/bench.py)
 
 Exit status 2 with one line per problem when the knowledge base is invalid.
 """
@@ -62,6 +63,12 @@ def _search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from faq_index.bench import main as bench_main
+
+    return bench_main(args)
+
+
 def _parser() -> argparse.ArgumentParser:
     from faq_index.index import EXACT_MAX_VECTORS
 
@@ -94,6 +101,12 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--out", default=DEFAULT_INDEX_DIR)
     search.add_argument("--k", type=int, default=3)
     search.set_defaults(handler=_search)
+
+    from faq_index.bench import add_arguments as bench_arguments
+
+    bench = commands.add_parser("bench", help="answer-quality benchmark on BANKING77, CLINC150 or a CSV")
+    bench_arguments(bench)
+    bench.set_defaults(handler=_bench)
     return parser
 
 
