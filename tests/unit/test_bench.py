@@ -136,3 +136,35 @@ def test_hold_out_keeps_at_least_two_training_utterances_per_intent() -> None:
     kept, held = bench.hold_out([["a", "b", "c", "d", "e", "f"], ["g", "h"]], seed=0)
     assert [len(k) for k in kept] == [5, 2]
     assert len(held) == 1 and held[0][1] == 0
+
+
+class FixedRanking(bench.System):
+    """Hand-made rankings, so the metric arithmetic can be checked by hand."""
+
+    def __init__(self, ranks: dict[str, list[tuple[int, float]]]) -> None:
+        self.ranks = ranks
+
+    def rank(self, texts: list[str], progress: bool = False) -> list[list[tuple[int, float]]]:
+        return [self.ranks[t] for t in texts]
+
+
+def test_metrics_by_hand() -> None:
+    intents = ["refund", "delivery"]
+    system = FixedRanking({
+        "money back?": [(0, 0.9), (1, 0.2)],       # in scope, right, confident
+        "where is it": [(0, 0.7), (1, 0.6)],       # in scope, wrong intent, confident
+        "parcel late": [(1, 0.4), (0, 0.1)],       # in scope, right intent but below threshold
+        "tell a joke": [(1, 0.3), (0, 0.2)],       # out of scope, caught
+        "weather?": [(0, 0.8), (1, 0.1)],          # out of scope, missed
+    })
+    test = [("money back?", "refund"), ("where is it", "delivery"), ("parcel late", "delivery"),
+            ("tell a joke", None), ("weather?", None)]
+    figures = bench.evaluate(system, test, intents, threshold=0.5, progress=False)
+    assert figures["n"] == 5
+    assert figures["in_scope_accuracy"] == pytest.approx(1 / 3, abs=1e-3)
+    assert figures["in_scope_top1_without_threshold"] == pytest.approx(2 / 3, abs=1e-3)
+    assert figures["oos_recall"] == pytest.approx(1 / 2)
+    assert figures["oos_precision"] == pytest.approx(1 / 2)  # "parcel late" was wrongly called unknown
+    assert figures["top1_accuracy"] == pytest.approx(2 / 5)  # money back? + tell a joke
+    no_oos = bench.evaluate(system, test[:3], intents, threshold=None, progress=False)
+    assert no_oos["top1_accuracy"] == pytest.approx(2 / 3, abs=1e-3) and "oos_recall" not in no_oos
