@@ -2,6 +2,7 @@
 
     python -m bot run                                   start everything (what `make run` does)
     python -m bot records export --format jsonl|csv [--conversation ID] [--since ISO-8601]
+    python -m bot complaints list|show|set-status|notify   (see bot/complaints/cli.py)
     python -m bot db upgrade                            apply database migrations
     python -m bot train                                 train the Rasa model if its inputs changed
     python -m bot bench latency                         latency/throughput vs a stock Rasa bot
@@ -17,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.handler(args)
-    except ValueError as error:
+    except ValueError as error:  # includes ComplaintError: a clear message, exit 2
         print(f"error: {error}", file=sys.stderr)
         return 2
 
@@ -33,6 +34,18 @@ def _export(args: argparse.Namespace) -> int:
 
     export(args.format, args.conversation, args.since)
     return 0
+
+
+def _complaints(args: argparse.Namespace) -> int:
+    from bot.complaints import cli
+
+    if args.action == "list":
+        return cli.list_complaints(args.status, args.format)
+    if args.action == "show":
+        return cli.show(args.reference)
+    if args.action == "set-status":
+        return cli.set_status(args.reference, args.status, args.note, args.by)
+    return cli.notify()
 
 
 def _db_upgrade(_: argparse.Namespace) -> int:
@@ -70,6 +83,22 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--conversation", help="only this conversation id")
     export.add_argument("--since", help="only records at or after this ISO-8601 time")
     export.set_defaults(handler=_export)
+
+    complaints = commands.add_parser("complaints", help="customer complaints").add_subparsers(
+        required=True, metavar="action", dest="action")
+    listing = complaints.add_parser("list", help="print complaints, one per line")
+    listing.add_argument("--status", help="only complaints with this status (open, in_progress, resolved, ...)")
+    listing.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    show = complaints.add_parser("show", help="one complaint with its history")
+    show.add_argument("reference")
+    change = complaints.add_parser("set-status", help="change a status and tell the customer")
+    change.add_argument("reference", help="e.g. C-2026-000123")
+    change.add_argument("status", help="open, in_progress, resolved or rejected")
+    change.add_argument("--note", help="what was done; the customer sees it")
+    change.add_argument("--by", help="who made the change (default: your user name)")
+    resend = complaints.add_parser("notify", help="re-send status updates the customer has not received")
+    for sub in (listing, show, change, resend):
+        sub.set_defaults(handler=_complaints)
 
     db = commands.add_parser("db", help="database").add_subparsers(required=True, metavar="action")
     db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)

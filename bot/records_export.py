@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import json
 import sys
 from datetime import datetime, timezone
 from typing import TextIO
@@ -12,6 +10,7 @@ from bot.config import load_settings
 from bot.storage.migrate import upgrade
 from bot.storage.models import RECORD_FIELDS
 from bot.storage.records import iter_records
+from bot.tabular import write_rows
 
 
 def parse_since(value: str) -> datetime:
@@ -30,19 +29,4 @@ def export(fmt: str, conversation: str | None, since: str | None, out: TextIO = 
     url = load_settings().database_url
     upgrade(url)
     records = iter_records(url, conversation_id=conversation, since=parse_since(since) if since else None)
-    count = 0
-    if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=RECORD_FIELDS)
-        writer.writeheader()
-        for record in records:
-            writer.writerow({k: _csv_value(v) for k, v in record.items()})
-            count += 1
-    else:
-        for record in records:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            count += 1
-    return count
-
-
-def _csv_value(value: object) -> object:
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else value
+    return write_rows(records, RECORD_FIELDS, fmt, out)

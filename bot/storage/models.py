@@ -44,10 +44,52 @@ class InteractionRecord(Base):
     action = sa.Column(sa.String(255))
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, index=True)
     latency_ms = sa.Column(sa.Float)
+    complaint_ref = sa.Column(sa.String(32), index=True)  # replies about a complaint
 
 
 RECORD_FIELDS = (
     "id", "conversation_id", "customer_id", "channel", "actor", "text", "intent",
     "intent_confidence", "entities", "faq_id", "faq_score", "faq_candidates", "action",
-    "created_at", "latency_ms",
+    "created_at", "latency_ms", "complaint_ref",
 )
+
+
+class Complaint(Base):
+    """A complaint: filed (or cancelled as a draft) in a conversation, worked through statuses.
+
+    `reference` (C-<year>-<id>) is what the customer quotes; `customer_id` owns it: only the
+    same customer gets its status from the bot. Interaction records link back through
+    `conversation_id` and their own `complaint_ref`.
+    """
+
+    __tablename__ = "complaints"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    reference = sa.Column(sa.String(32), unique=True)
+    customer_id = sa.Column(sa.String(255), nullable=False, index=True)
+    conversation_id = sa.Column(sa.String(255), nullable=False, index=True)
+    channel = sa.Column(sa.String(64), nullable=False)
+    category = sa.Column(sa.String(32))
+    order_ref = sa.Column(sa.String(32))
+    description = sa.Column(sa.Text)
+    contact = sa.Column(sa.String(255))
+    priority = sa.Column(sa.String(16), nullable=False, default="normal")  # normal | urgent
+    status = sa.Column(sa.String(16), nullable=False, index=True)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    respond_by = sa.Column(sa.DateTime(timezone=True))
+    updated_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+
+
+class ComplaintStatusChange(Base):
+    """One step of a complaint's history: from which status to which, who, when and why."""
+
+    __tablename__ = "complaint_status_changes"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    complaint_id = sa.Column(sa.Integer, sa.ForeignKey("complaints.id"), nullable=False, index=True)
+    from_status = sa.Column(sa.String(16))
+    to_status = sa.Column(sa.String(16), nullable=False)
+    note = sa.Column(sa.Text)
+    changed_by = sa.Column(sa.String(255), nullable=False)
+    changed_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    customer_notified_at = sa.Column(sa.DateTime(timezone=True))

@@ -37,6 +37,10 @@ class _Context:
     def observe(self, event: Event) -> dict[str, Any] | None:
         kind = event.get("event")
         if kind == "user":
+            if _is_external(event):  # the bot's own trigger (e.g. a status update), not the customer
+                self.last_user_timestamp = None
+                self.last_action = None
+                return None
             return self._customer_record(event)
         if kind == "action":
             self.last_action = event.get("name")
@@ -71,6 +75,7 @@ class _Context:
             "faq_candidates": faq.get("faq_candidates"),
             "action": self.last_action,
             "latency_ms": latency,
+            "complaint_ref": metadata.get("complaint_ref"),
         }
 
     def _base(self, event: Event, actor: str) -> dict[str, Any]:
@@ -89,7 +94,16 @@ class _Context:
             "action": None,
             "created_at": _when(event.get("timestamp")),
             "latency_ms": None,
+            "complaint_ref": None,
         }
+
+
+def _is_external(event: Event) -> bool:
+    """A message Rasa's API injected (`trigger_intent`), named EXTERNAL_...: no customer said it."""
+    if (event.get("metadata") or {}).get("is_external"):
+        return True
+    intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name") or ""
+    return intent.startswith("EXTERNAL_")
 
 
 def _entity(entity: dict[str, Any]) -> dict[str, Any]:

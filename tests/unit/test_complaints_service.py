@@ -1,0 +1,70 @@
+"""Complaint storage on a SQLite file and on the machine's PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.complaints import service
+from bot.complaints.service import ComplaintError, Draft
+from bot.storage.migrate import upgrade
+
+
+def draft(customer: str = "cust-1", **overrides: object) -> Draft:
+    values = dict(customer_id=customer, conversation_id=f"conv-{customer}", channel="rest", category="delivery",
+                  order_ref="BC-123456", description="the parcel never came", contact="jane@example.com")
+    return Draft(**(values | overrides))
+
+
+def test_filing_gives_a_reference_and_a_promise(database_url: str) -> None:
+    upgrade(database_url)
+    normal = service.file(database_url, draft())
+    urgent = service.file(database_url, draft(priority="urgent"))
+    assert re.fullmatch(r"C-\d{4}-\d{6}", normal.reference) and normal.reference != urgent.reference
+    assert normal.status == "open" and normal.last_note == "filed by the customer in chat"
+    assert (normal.respond_by - normal.created_at).total_seconds() == 48 * 3600
+    assert (urgent.respond_by - urgent.created_at).total_seconds() == 4 * 3600
+
+
+def test_only_the_owner_finds_a_complaint(database_url: str) -> None:
+    upgrade(database_url)
+    mine = service.file(database_url, draft("alice"))
+    assert service.find_for_customer(database_url, mine.reference.lower(), "alice").reference == mine.reference
+    assert service.find_for_customer(database_url, mine.reference, "mallory") is None
+    assert service.find_for_customer(database_url, "C-2026-999999", "alice") is None
+    cancelled = service.file(database_url, draft("alice"), status="cancelled")
+    assert service.find_for_customer(database_url, cancelled.reference, "alice") is None
+    assert [c.reference for c in service.recent_for_customer(database_url, "alice")] == [mine.reference]
+
+
+def test_status_lifecycle_keeps_history(database_url: str) -> None:
+    upgrade(database_url)
+    ref = service.file(database_url, draft()).reference
+    change = service.set_status(database_url, ref, "in_progress", "looking into it", "agent-ann")
+    assert (change.from_status, change.to_status) == ("open", "in_progress")
+    service.set_status(database_url, ref, "resolved", "refund sent", "agent-bob")
+    with pytest.raises(ComplaintError, match="can move to: in_progress"):
+        service.set_status(database_url, ref, "rejected", None, "agent-bob")
+    with pytest.raises(ComplaintError, match="unknown status"):
+        service.set_status(database_url, ref, "done", None, "agent-bob")
+    with pytest.raises(ComplaintError, match="no complaint"):
+        service.set_status(database_url, "C-2026-999999", "resolved", None, "agent-bob")
+    history = service.history(database_url, ref)
+    assert [(h["from"], h["to"], h["by"]) for h in history] == [
+        (None, "open", "customer"), ("open", "in_progress", "agent-ann"), ("in_progress", "resolved", "agent-bob")]
+    complaint = service.get(database_url, ref)
+    assert complaint.status == "resolved" and complaint.last_note == "refund sent"
+    assert [c.reference for c in service.iter_complaints(database_url, "resolved")] == [ref]
+
+
+def test_unnotified_changes_until_marked(database_url: str) -> None:
+    upgrade(database_url)
+    complaint = service.file(database_url, draft())
+    change = service.set_status(database_url, complaint.reference, "in_progress", None, "agent")
+    def pending() -> list[tuple]:  # the PostgreSQL database is shared by this session's tests
+        return [c for c in service.unnotified_changes(database_url) if c[1] == complaint.reference]
+
+    assert pending() == [(change.id, complaint.reference, complaint.conversation_id)]
+    service.mark_notified(database_url, change.id)
+    assert pending() == []
