@@ -15,6 +15,8 @@ runner passes its settings to the processes it starts as these same environment 
 | models_dir | BOT_MODELS_DIR | <root>/models |
 | run_dir | BOT_RUN_DIR | <root>/var/run |
 | index_poll_seconds | BOT_INDEX_POLL_SECONDS | 1.0 |
+| rasa_token | BOT_RASA_TOKEN | (empty: generated into <run_dir>/rasa-token, see bot.rasa_api) |
+| callback_url | BOT_CALLBACK_URL | http://127.0.0.1:5034/bot (where the `callback` channel posts replies) |
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ _ENV = {
     "models_dir": "BOT_MODELS_DIR",
     "run_dir": "BOT_RUN_DIR",
     "index_poll_seconds": "BOT_INDEX_POLL_SECONDS",
+    "rasa_token": "BOT_RASA_TOKEN",
+    "callback_url": "BOT_CALLBACK_URL",
 }
 
 
@@ -49,6 +53,8 @@ class Settings:
     models_dir: Path = ROOT / "models"
     run_dir: Path = ROOT / "var" / "run"
     index_poll_seconds: float = 1.0
+    rasa_token: str = ""
+    callback_url: str = "http://127.0.0.1:5034/bot"
 
     @property
     def rasa_url(self) -> str:

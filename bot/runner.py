@@ -22,7 +22,10 @@ from pathlib import Path
 from urllib.error import URLError
 from urllib.request import urlopen
 
+import yaml
+
 from bot.config import ROOT, Settings, load_settings
+from bot.rasa_api import api_token
 
 MAX_RESTARTS = 5
 
@@ -113,6 +116,8 @@ class Stack:
         run_dir.mkdir(parents=True, exist_ok=True)
         endpoints = run_dir / f"endpoints-{self.settings.rasa_port}.yml"
         endpoints.write_text(_endpoints_yaml(self.settings), encoding="utf-8")
+        credentials = run_dir / f"credentials-{self.settings.rasa_port}.yml"
+        credentials.write_text(_credentials_yaml(self.settings), encoding="utf-8")
         env = os.environ | self.settings.as_env() | {"HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
         python = sys.executable
         self.services = [
@@ -126,7 +131,9 @@ class Stack:
             Service(
                 "rasa server",
                 [python, "-m", "bot.rasa_server", "run", "--model", str(model), "--port", str(self.settings.rasa_port),
-                 "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")],
+                 "--endpoints", str(endpoints), "--credentials", str(credentials),
+                 # the API (token-protected) lets the bot push messages: complaint updates, agents
+                 "--enable-api", "--auth-token", api_token(self.settings)],
                 f"http://127.0.0.1:{self.settings.rasa_port}/",
                 run_dir / f"rasa-{self.settings.rasa_port}.log",
                 env,
@@ -186,6 +193,13 @@ def _endpoints_yaml(settings: Settings) -> str:
         f'action_endpoint:\n  url: "{settings.action_endpoint}"\n'
         "tracker_store:\n  type: bot.stores.recording_tracker_store.RecordingTrackerStore\n"
     )
+
+
+def _credentials_yaml(settings: Settings) -> str:
+    """credentials.yml with the callback channel pointed at this run's callback URL."""
+    channels = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8")) or {}
+    channels["callback"] = {"url": settings.callback_url}
+    return yaml.safe_dump(channels, sort_keys=False)
 
 
 def run() -> int:

@@ -3,11 +3,15 @@ real stack (Rasa server + action server) started through the same code as `make 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -61,12 +65,63 @@ def prepared_model() -> Path:
     return Stack(load_settings()).prepare(progress=False)
 
 
+class CallbackListener:
+    """A local HTTP server standing in for a customer's device on Rasa's `callback` channel:
+    it collects every message the bot (or an agent) pushes, per recipient."""
+
+    def __init__(self) -> None:
+        self.received: list[dict] = []
+        self._condition = threading.Condition()
+        listener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with listener._condition:
+                    listener.received.append(json.loads(body))
+                    listener._condition.notify_all()
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/bot"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def messages_for(self, recipient: str) -> list[dict]:
+        with self._condition:
+            return [m for m in self.received if m.get("recipient_id") == recipient]
+
+    def wait_for(self, recipient: str, count: int, timeout: float = 30) -> list[dict]:
+        """The first `count` messages pushed to `recipient`, waiting for them to arrive."""
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            while len([m for m in self.received if m.get("recipient_id") == recipient]) < count:
+                remaining = deadline - time.monotonic()
+                assert remaining > 0, f"only {self.messages_for(recipient)} arrived for {recipient}"
+                self._condition.wait(remaining)
+        return self.messages_for(recipient)[:count]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class RunningBot:
     """A started stack and how to talk to it."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, callback: CallbackListener) -> None:
         self.settings = settings
+        self.callback = callback
         self.webhook = f"{settings.rasa_url}/webhooks/rest/webhook"
+
+    def say_via_callback(self, sender: str, message: str) -> None:
+        """Send on the callback channel; the replies arrive at `self.callback`."""
+        reply = requests.post(f"{self.settings.rasa_url}/webhooks/callback/webhook",
+                              json={"sender": sender, "message": message}, timeout=60)
+        assert reply.status_code == 200, reply.text
 
     def say(self, sender: str, message: str) -> list[dict]:
         reply = requests.post(self.webhook, json={"sender": sender, "message": message}, timeout=60)
@@ -90,8 +145,10 @@ def start_bot(tmp: Path, database_url: str, model: Path) -> Iterator[RunningBot]
     base = load_settings()
     kb_dir = tmp / "kb"
     shutil.copytree(ROOT / "data" / "faq", kb_dir)
+    callback = CallbackListener()
     settings = replace(
         base,
+        callback_url=callback.url,
         database_url=database_url,
         rasa_port=free_port(),
         actions_port=free_port(),
@@ -106,9 +163,10 @@ def start_bot(tmp: Path, database_url: str, model: Path) -> Iterator[RunningBot]
     stack = Stack(settings)
     stack.start(model)
     try:
-        yield RunningBot(settings)
+        yield RunningBot(settings, callback)
     finally:
         stack.stop()
+        callback.close()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,53 @@
+"""Talking to the running Rasa server's HTTP API: push a message into a conversation.
+
+The API is enabled with a token (`rasa run --enable-api --auth-token ...`), so only this
+project's processes can use it. The token comes from BOT_RASA_TOKEN, or else is generated
+once into `<run_dir>/rasa-token` (readable by the owner only) and shared through that file:
+there is no secret in the repository.
+
+Pushes use `trigger_intent` with `output_channel=latest`: Rasa runs the action for the
+intent and sends its messages to the channel the customer last wrote on (callback,
+Telegram, the widget), and the tracker store records them like any other bot message.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from bot.config import Settings
+
+
+class RasaUnavailable(RuntimeError):
+    """The Rasa server could not be reached or refused the request."""
+
+
+def api_token(settings: Settings) -> str:
+    """The token for Rasa's HTTP API (from the environment, else from the run directory)."""
+    if settings.rasa_token:
+        return settings.rasa_token
+    path = settings.run_dir / "rasa-token"
+    if not path.exists():
+        settings.run_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def trigger_intent(settings: Settings, conversation_id: str, intent: str, entities: dict[str, Any],
+                   timeout: float = 30) -> list[dict[str, Any]]:
+    """Make Rasa handle `intent` in the conversation as if it had arrived; return its messages."""
+    url = f"{settings.rasa_url}/conversations/{quote(conversation_id, safe='')}/trigger_intent"
+    try:
+        reply = requests.post(url, params={"output_channel": "latest", "token": api_token(settings)},
+                              json={"name": intent, "entities": entities}, timeout=timeout)
+    except requests.RequestException as error:
+        raise RasaUnavailable(f"Rasa server at {settings.rasa_url} unreachable: {error}") from error
+    if reply.status_code != 200:
+        raise RasaUnavailable(f"Rasa refused trigger_intent ({reply.status_code}): {reply.text[:200]}")
+    return reply.json().get("messages") or []
