@@ -117,11 +117,14 @@ class RunningBot:
         self.callback = callback
         self.webhook = f"{settings.rasa_url}/webhooks/rest/webhook"
 
-    def say_via_callback(self, sender: str, message: str) -> None:
-        """Send on the callback channel; the replies arrive at `self.callback`."""
+    def say_via_callback(self, sender: str, message: str) -> list[dict]:
+        """Send on the callback channel; return the replies pushed to `self.callback` meanwhile
+        (Rasa's callback channel pushes them before it answers the request)."""
+        before = len(self.callback.messages_for(sender))
         reply = requests.post(f"{self.settings.rasa_url}/webhooks/callback/webhook",
                               json={"sender": sender, "message": message}, timeout=60)
         assert reply.status_code == 200, reply.text
+        return self.callback.messages_for(sender)[before:]
 
     def say(self, sender: str, message: str) -> list[dict]:
         reply = requests.post(self.webhook, json={"sender": sender, "message": message}, timeout=60)
