@@ -35,7 +35,7 @@ def api_token(settings: Settings) -> str:
         settings.run_dir.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as out:
-            out.write(secrets.token_urlsafe(32))
+            out.write(secrets.token_hex(32))  # hex: never starts with "-" (an option to argparse)
     return path.read_text().strip()
 
 

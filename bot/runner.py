@@ -133,7 +133,7 @@ class Stack:
                 [python, "-m", "bot.rasa_server", "run", "--model", str(model), "--port", str(self.settings.rasa_port),
                  "--endpoints", str(endpoints), "--credentials", str(credentials),
                  # the API (token-protected) lets the bot push messages: complaint updates, agents
-                 "--enable-api", "--auth-token", api_token(self.settings)],
+                 "--enable-api", f"--auth-token={api_token(self.settings)}"],
                 f"http://127.0.0.1:{self.settings.rasa_port}/",
                 run_dir / f"rasa-{self.settings.rasa_port}.log",
                 env,
