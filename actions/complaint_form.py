@@ -61,8 +61,9 @@ class ValidateComplaintForm(Action):
 
 def _prefill_from_first_message(dispatcher: CollectingDispatcher, message: CustomerMessage) -> list[EventType]:
     """Take every detail the opening message gave; offer a person at once if it is urgent."""
-    events: list[EventType] = [SlotSet("complaint_priority", "normal")]
     text = message.text
+    urgent = parsing.is_urgent(text)
+    events: list[EventType] = [SlotSet("complaint_priority", "urgent" if urgent else "normal")]
     category = message.entities.get("complaint_category") or parsing.category_in(text)
     if category in parsing.CATEGORIES:
         events.append(SlotSet("complaint_category", category))
@@ -72,8 +73,7 @@ def _prefill_from_first_message(dispatcher: CollectingDispatcher, message: Custo
         events.append(SlotSet("contact", contact))
     if parsing.describes_the_problem(text):
         events.append(SlotSet("complaint_description", text))
-    if parsing.is_urgent(text):
-        events[0] = SlotSet("complaint_priority", "urgent")
+    if urgent:
         dispatcher.utter_message(
             text="I'm really sorry about this. I've marked your complaint as urgent. "
             "If you'd rather talk to a person right now, tap below; otherwise I'll take the details.",

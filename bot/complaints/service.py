@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.storage.db import session_scope
+from bot.storage.db import as_utc, session_scope
 from bot.storage.models import Complaint, ComplaintStatusChange
 
 STATUSES = ("open", "in_progress", "resolved", "rejected", "cancelled")
@@ -191,7 +191,7 @@ def history(url: str, reference: str) -> list[dict[str, Any]]:
             .order_by(ComplaintStatusChange.id)
         ).scalars()
         return [{"from": c.from_status, "to": c.to_status, "note": c.note, "by": c.changed_by,
-                 "at": _utc(c.changed_at).isoformat()} for c in changes]
+                 "at": as_utc(c.changed_at).isoformat()} for c in changes]
 
 
 def _by_reference(session: Session, reference: str, lock: bool = False) -> Complaint:
@@ -209,15 +209,8 @@ def _view(session: Session, row: Complaint) -> ComplaintView:
     ).scalar()
     values = {name: getattr(row, name) for name in FIELDS if name != "last_note"}
     for name in ("created_at", "respond_by", "updated_at"):
-        values[name] = _utc(values[name])
+        values[name] = as_utc(values[name])
     return ComplaintView(**values, last_note=last_note)
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """SQLite gives times back without a zone; they are always written in UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=timezone.utc)
 
 
 def _now() -> datetime:

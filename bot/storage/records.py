@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from bot.storage.db import session_scope
+from bot.storage.db import as_utc, session_scope
 from bot.storage.models import RECORD_FIELDS, InteractionRecord
 
 
@@ -34,8 +34,5 @@ def iter_records(
 
 def _as_dict(row: InteractionRecord) -> dict[str, Any]:
     record = {name: getattr(row, name) for name in RECORD_FIELDS}
-    created = record["created_at"]
-    if created.tzinfo is None:  # SQLite stores no zone; we always write UTC
-        created = created.replace(tzinfo=timezone.utc)
-    record["created_at"] = created.isoformat()
+    record["created_at"] = as_utc(record["created_at"]).isoformat()
     return record
