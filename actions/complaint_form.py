@@ -23,6 +23,7 @@ from bot.complaints import parsing
 from bot.complaints.parsing import CATEGORY_TITLES
 
 FORM = "complaint_form"
+URGENT_HANDOFF_PAYLOAD = '/request_human{"handoff_reason": "urgent_complaint"}'
 NO_ORDER = "none"
 # Intents that step out of the form when the message does not answer the question asked.
 STEP_OUT = {"cancel", "request_human", "complaint_status", "EXTERNAL_complaint_update"}
@@ -77,7 +78,7 @@ def _prefill_from_first_message(dispatcher: CollectingDispatcher, message: Custo
         dispatcher.utter_message(
             text="I'm really sorry about this. I've marked your complaint as urgent. "
             "If you'd rather talk to a person right now, tap below; otherwise I'll take the details.",
-            buttons=[{"title": "Talk to a person now", "payload": "/request_human"}],
+            buttons=[{"title": "Talk to a person now", "payload": URGENT_HANDOFF_PAYLOAD}],
         )
     else:
         dispatcher.utter_message(text="I'm sorry to hear that. Let me take down your complaint.")

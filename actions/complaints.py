@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -66,6 +66,9 @@ class ActionFileComplaint(Action):
             f"{_promise(complaint)} You can ask me \"what's the status of {complaint.reference}?\" any time.",
             complaint_ref=complaint.reference,
         )
+        if complaint.priority == "urgent":  # urgent complaints go to a person straight away
+            return [*RESET, SlotSet("handoff_reason", "urgent_complaint"),
+                    SlotSet("handoff_skill", complaint.category), FollowupAction("action_request_human")]
         return RESET
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.knowledge import faq_index, search
@@ -29,6 +29,9 @@ OUT_OF_SCOPE_TEXT = (
     "That's outside what I can help with: I answer questions about Brightcart orders, "
     "products, payment, delivery, returns and accounts. Would you like to talk to a person?"
 )
+STILL_UNKNOWN_TEXT = "Sorry, I still can't find an answer to that. Let me put you through to a person."
+# After this many "I don't know" answers in a row the bot stops guessing and gets a person.
+UNKNOWN_STREAK_LIMIT = 2
 OFFER_BUTTONS = [
     {"title": "Yes, talk to a person", "payload": "/affirm"},
     {"title": "No, I'll rephrase", "payload": "/deny"},
@@ -51,7 +54,7 @@ class ActionAnswerFaq(Action):
         result = await search(text, k=3)
         if result.decision == "answer":
             dispatcher.utter_message(text=result.top.answer, faq=_metadata(result, result.top.id))
-            return [SlotSet("offered_human", False)]
+            return [SlotSet("offered_human", False), SlotSet("unknown_streak", 0)]
         if result.decision == "suggest":
             dispatcher.utter_message(
                 text="I'm not sure I understood. Did you mean one of these?",
@@ -60,13 +63,18 @@ class ActionAnswerFaq(Action):
                 faq=_metadata(result, None),
             )
             return [SlotSet("offered_human", True)]
+        streak = int(tracker.get_slot("unknown_streak") or 0) + 1
+        if streak >= UNKNOWN_STREAK_LIMIT and not tracker.active_loop:
+            dispatcher.utter_message(text=STILL_UNKNOWN_TEXT, faq=_metadata(result, None))
+            return [SlotSet("unknown_streak", 0), SlotSet("handoff_reason", "not_understood"),
+                    FollowupAction("action_request_human")]
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         dispatcher.utter_message(
             text=OUT_OF_SCOPE_TEXT if intent == "out_of_scope" else UNKNOWN_TEXT,
             buttons=OFFER_BUTTONS,
             faq=_metadata(result, None),
         )
-        return [SlotSet("offered_human", True)]
+        return [SlotSet("offered_human", True), SlotSet("unknown_streak", streak)]
 
 
 def _answer_selected(dispatcher: CollectingDispatcher, entry_id: str) -> list[EventType]:
@@ -79,7 +87,7 @@ def _answer_selected(dispatcher: CollectingDispatcher, entry_id: str) -> list[Ev
         text=entry["answer"],
         faq={"decision": "selected", "faq_id": entry_id, "faq_score": 1.0, "faq_candidates": None},
     )
-    return [SlotSet("offered_human", False)]
+    return [SlotSet("offered_human", False), SlotSet("unknown_streak", 0)]
 
 
 def _select_button(question: str, entry_id: str) -> dict[str, str]:

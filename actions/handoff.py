@@ -1,23 +1,47 @@
-"""Requests for a human. For now the request is acknowledged and recorded (the customer's
-message carries intent `request_human` in its interaction record); routing to an agent
-console is the handoff feature's job."""
+"""Handing the customer to a person, and back.
+
+- action_request_human: queue the conversation for an agent with a reason (the customer
+  asked; accepted the offer after an unknown FAQ answer; the bot failed twice in a row; an
+  urgent complaint), tell the customer their place in the queue, and pause the conversation:
+  from then on the bot stays silent and the customer's messages go to the agent.
+  Nobody online, or outside opening hours: say so and start `ticket_form` to take a message.
+- validate_ticket_form / action_file_ticket / action_cancel_ticket: the message left for
+  the team, filed as a ticket that agents see first.
+- action_ask_satisfaction: the agent handed back (EXTERNAL_handback); ask for a 1-5 rating.
+- action_store_rating: keep the customer's rating on the handoff.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import re
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
 
-HANDOFF_TEXT = (
-    "I've passed your request to our customer service team: a person will reply in this chat "
-    "as soon as one is free. You can also email support@brightcart.example."
-)
+from actions.customer import latest_customer_message
+from actions.knowledge import faq_index
+from bot.config import Settings, load_settings
+from bot.handoff import agents, hours, service
+from bot.handoff.service import HandoffView, Request
+
+logger = logging.getLogger(__name__)
+RATING_BUTTONS = [{"title": "⭐" * n, "payload": f'/rate{{"rating": {n}}}'} for n in range(1, 6)]
+TICKET_FORM = "ticket_form"
+LEAVE_NO_MESSAGE = {"deny", "cancel"}
+FALLBACK_CONTACT = "You can also email support@brightcart.example."
+AFTER_HANDOFF = [SlotSet("offered_human", False), SlotSet("handoff_reason", None), SlotSet("handoff_skill", None),
+                 SlotSet("unknown_streak", 0)]
 
 
 class ActionRequestHuman(Action):
-    """Acknowledge that the customer wants a person."""
+    """Queue the conversation for a person and go quiet, or offer to take a message."""
 
     def name(self) -> str:
         return "action_request_human"
@@ -25,8 +49,120 @@ class ActionRequestHuman(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        dispatcher.utter_message(text=HANDOFF_TEXT)
-        return [SlotSet("offered_human", False)]
+        settings = load_settings()
+        message = latest_customer_message(tracker)
+        skill = tracker.get_slot("handoff_skill") or _skill_of_last_faq(tracker)
+        wanted = Request(conversation_id=tracker.sender_id, customer_id=message.customer_id, channel=message.channel,
+                         reason=_reason(tracker), skill=skill)
+        try:
+            if not await asyncio.to_thread(_someone_available, settings):
+                dispatcher.utter_message(text=_nobody_available_text(settings))
+                return [*AFTER_HANDOFF, SlotSet("ticket_reason", wanted.reason), SlotSet("handoff_skill", wanted.skill),
+                        FollowupAction(TICKET_FORM)]
+            handoff = await asyncio.to_thread(service.request, settings.database_url, wanted)
+        except SQLAlchemyError:
+            logger.exception("queueing a handoff failed")
+            dispatcher.utter_message(text="Sorry, I couldn't reach our team just now. Please ask again in a minute. "
+                                     + FALLBACK_CONTACT)
+            return AFTER_HANDOFF
+        dispatcher.utter_message(text=_queued_text(handoff))
+        return [*AFTER_HANDOFF, ConversationPaused()]
+
+
+class ValidateTicketForm(Action):
+    """Take the customer's next message as the message for the team, unless they decline."""
+
+    def name(self) -> str:
+        return f"validate_{TICKET_FORM}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if tracker.get_slot("requested_slot") != "ticket_message":
+            return []
+        message = latest_customer_message(tracker)
+        if message.intent in LEAVE_NO_MESSAGE or not message.text.strip():
+            return []  # fills nothing: the rules for deny/cancel inside the form end it
+        return [SlotSet("ticket_message", message.text.strip())]
+
+
+class ActionFileTicket(Action):
+    """File the message left for the team as a ticket."""
+
+    def name(self) -> str:
+        return "action_file_ticket"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        message = latest_customer_message(tracker)
+        wanted = Request(conversation_id=tracker.sender_id, customer_id=message.customer_id, channel=message.channel,
+                         reason=tracker.get_slot("ticket_reason") or "customer_asked",
+                         skill=tracker.get_slot("handoff_skill"), message=tracker.get_slot("ticket_message"))
+        reset = [SlotSet("ticket_message", None), SlotSet("ticket_reason", None), SlotSet("handoff_skill", None)]
+        try:
+            ticket = await asyncio.to_thread(service.leave_ticket, load_settings().database_url, wanted)
+        except SQLAlchemyError:
+            logger.exception("filing a ticket failed")
+            dispatcher.utter_message(text="Sorry, I couldn't save your message just now. " + FALLBACK_CONTACT)
+            return reset
+        dispatcher.utter_message(
+            text=f"Thank you: your message is with our team (ticket #{ticket.id}). The first person to come online "
+            "will read it and reply in this chat. Meanwhile I'm here for any other question."
+        )
+        return reset
+
+
+class ActionCancelTicket(Action):
+    """The customer does not want to leave a message."""
+
+    def name(self) -> str:
+        return "action_cancel_ticket"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        dispatcher.utter_message(text="OK, no message then. I'm still here if you have a question. " + FALLBACK_CONTACT)
+        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("ticket_message", None),
+                SlotSet("ticket_reason", None), SlotSet("handoff_skill", None)]
+
+
+class ActionAskSatisfaction(Action):
+    """The agent handed the conversation back: the bot takes over and asks for a rating."""
+
+    def name(self) -> str:
+        return "action_ask_satisfaction"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        mode = next(tracker.get_latest_entity_values("close_mode"), "closed")
+        opening = ("You're back with me, the Brightcart bot: ask me anything."
+                   if mode == "to_bot" else "Our team member has finished this chat.")
+        dispatcher.utter_message(text=f"{opening} How satisfied are you with the help you got, from 1 (not at all) "
+                                 "to 5 (very)?", buttons=RATING_BUTTONS)
+        return []
+
+
+class ActionStoreRating(Action):
+    """Keep the customer's 1-5 rating on the handoff they just had."""
+
+    def name(self) -> str:
+        return "action_store_rating"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        rating = _rating(tracker)
+        if rating is None:
+            dispatcher.utter_message(text="Please pick a rating from 1 to 5.", buttons=RATING_BUTTONS)
+            return []
+        try:
+            await asyncio.to_thread(service.rate, load_settings().database_url, tracker.sender_id, rating)
+        except SQLAlchemyError:
+            logger.exception("storing a rating failed")
+        dispatcher.utter_message(text="Thank you for your feedback! Anything else I can help with?")
+        return []
 
 
 class ActionResetHumanOffer(Action):
@@ -39,3 +175,58 @@ class ActionResetHumanOffer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         return [SlotSet("offered_human", False)]
+
+
+def _reason(tracker: Tracker) -> str:
+    """Why the customer is handed over: set by the action that decided it, else read from the turn."""
+    chosen = tracker.get_slot("handoff_reason") or next(tracker.get_latest_entity_values("handoff_reason"), None)
+    if chosen in service.REASONS:
+        return chosen
+    if latest_customer_message(tracker).intent == "affirm" and tracker.get_slot("offered_human"):
+        return "faq_unknown"
+    return "customer_asked"
+
+
+def _skill_of_last_faq(tracker: Tracker) -> str | None:
+    """The knowledge-base category of the bot's best guess in its last FAQ reply, if any."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "bot":
+            continue
+        candidates = ((event.get("metadata") or {}).get("faq") or {}).get("faq_candidates") or []
+        if candidates:
+            entry = faq_index().entry(candidates[0]["id"])
+            return entry.get("category") if entry else None
+        return None
+    return None
+
+
+def _someone_available(settings: Settings) -> bool:
+    now = datetime.now(ZoneInfo(settings.timezone))
+    return hours.is_open(settings.opening_hours, now) and agents.any_online(settings.database_url)
+
+
+def _nobody_available_text(settings: Settings) -> str:
+    when = f" Our team is here {settings.opening_hours} ({settings.timezone})." if settings.opening_hours else ""
+    return "I'm sorry, nobody from our team is available right now." + when
+
+
+def _queued_text(handoff: HandoffView) -> str:
+    if handoff.status == "active" and handoff.agent:
+        return (f"I'm putting you through to {handoff.agent} from our team, who will reply here in a moment. "
+                "From now on you're talking to a person.")
+    ahead = (handoff.queue_position or 1) - 1
+    place = "You're next in line" if ahead == 0 else f"You're number {ahead + 1} in the queue"
+    return (f"I'm putting you through to a person from our team. {place}: please stay in this chat, and feel free to "
+            "write your question meanwhile. I'll stay quiet while you wait.")
+
+
+def _rating(tracker: Tracker) -> int | None:
+    value = next(tracker.get_latest_entity_values("rating"), None)
+    if value is None:
+        found = re.search(r"\b([1-5])\b", latest_customer_message(tracker).text)
+        value = found.group(1) if found else None
+    try:
+        rating = int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+    return rating if rating is not None and 1 <= rating <= 5 else None

@@ -3,6 +3,8 @@
     python -m bot run                                   start everything (what `make run` does)
     python -m bot records export --format jsonl|csv [--conversation ID] [--since ISO-8601]
     python -m bot complaints list|show|set-status|notify   (see bot/complaints/cli.py)
+    python -m bot agents add USERNAME --skills a,b --capacity N [--role supervisor]   (password on stdin)
+    python -m bot agents list
     python -m bot db upgrade                            apply database migrations
     python -m bot train                                 train the Rasa model if its inputs changed
     python -m bot bench latency                         latency/throughput vs a stock Rasa bot
@@ -46,6 +48,17 @@ def _complaints(args: argparse.Namespace) -> int:
     if args.action == "set-status":
         return cli.set_status(args.reference, args.status, args.note, args.by)
     return cli.notify()
+
+
+def _agents(args: argparse.Namespace) -> int:
+    from bot.config import load_settings
+    from bot.handoff import cli
+    from bot.storage.migrate import upgrade
+
+    upgrade(load_settings().database_url)  # the first agent may be added before the first `make run`
+    if args.action == "add":
+        return cli.add(args.username, args.skills, args.capacity, args.role)
+    return cli.list_agents()
 
 
 def _db_upgrade(_: argparse.Namespace) -> int:
@@ -99,6 +112,17 @@ def _parser() -> argparse.ArgumentParser:
     resend = complaints.add_parser("notify", help="re-send status updates the customer has not received")
     for sub in (listing, show, change, resend):
         sub.set_defaults(handler=_complaints)
+
+    agent_commands = commands.add_parser("agents", help="agent console accounts").add_subparsers(
+        required=True, metavar="action", dest="action")
+    add = agent_commands.add_parser("add", help="create an account; the password is read from stdin")
+    add.add_argument("username")
+    add.add_argument("--skills", default="", help="comma-separated FAQ/complaint categories, e.g. delivery,billing")
+    add.add_argument("--capacity", type=int, default=3, help="chats at once (default 3)")
+    add.add_argument("--role", choices=("agent", "supervisor"), default="agent")
+    listed = agent_commands.add_parser("list", help="print the accounts, one JSON line each")
+    for sub in (add, listed):
+        sub.set_defaults(handler=_agents)
 
     db = commands.add_parser("db", help="database").add_subparsers(required=True, metavar="action")
     db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)

@@ -17,6 +17,11 @@ runner passes its settings to the processes it starts as these same environment 
 | index_poll_seconds | BOT_INDEX_POLL_SECONDS | 1.0 |
 | rasa_token | BOT_RASA_TOKEN | (empty: generated into <run_dir>/rasa-token, see bot.rasa_api) |
 | callback_url | BOT_CALLBACK_URL | http://127.0.0.1:5034/bot (where the `callback` channel posts replies) |
+| console_port | BOT_CONSOLE_PORT | 5080 (the agent console, http://127.0.0.1:5080/) |
+| opening_hours | BOT_OPENING_HOURS | (empty: agents may be online any time) e.g. "mon-fri 09:00-17:00" |
+| timezone | BOT_TIMEZONE | UTC (the zone opening hours are in) |
+| console_host | BOT_CONSOLE_HOST | 127.0.0.1 (0.0.0.0 to let other machines in; put TLS in front) |
+| console_secure_cookies | BOT_CONSOLE_SECURE_COOKIES | false (true when the console is served over HTTPS) |
 """
 
 from __future__ import annotations
@@ -39,6 +44,11 @@ _ENV = {
     "index_poll_seconds": "BOT_INDEX_POLL_SECONDS",
     "rasa_token": "BOT_RASA_TOKEN",
     "callback_url": "BOT_CALLBACK_URL",
+    "console_port": "BOT_CONSOLE_PORT",
+    "opening_hours": "BOT_OPENING_HOURS",
+    "timezone": "BOT_TIMEZONE",
+    "console_host": "BOT_CONSOLE_HOST",
+    "console_secure_cookies": "BOT_CONSOLE_SECURE_COOKIES",
 }
 
 
@@ -55,6 +65,11 @@ class Settings:
     index_poll_seconds: float = 1.0
     rasa_token: str = ""
     callback_url: str = "http://127.0.0.1:5034/bot"
+    console_port: int = 5080
+    opening_hours: str = ""
+    timezone: str = "UTC"
+    console_host: str = "127.0.0.1"
+    console_secure_cookies: bool = False
 
     @property
     def rasa_url(self) -> str:
@@ -63,6 +78,10 @@ class Settings:
     @property
     def action_endpoint(self) -> str:
         return f"http://127.0.0.1:{self.actions_port}/webhook"
+
+    @property
+    def console_url(self) -> str:
+        return f"http://127.0.0.1:{self.console_port}"
 
     def as_env(self) -> dict[str, str]:
         """These settings as environment variables, for child processes."""
@@ -77,5 +96,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raw = env.get(_ENV[f.name])
         if raw is None or raw == "":
             continue
-        values[f.name] = Path(raw) if isinstance(f.default, Path) else type(f.default)(raw)
+        values[f.name] = _parse(raw, f.default)
     return Settings(**values)
+
+
+def _parse(raw: str, default: object) -> object:
+    if isinstance(default, bool):  # bool("false") would be True
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, Path):
+        return Path(raw)
+    return type(default)(raw)

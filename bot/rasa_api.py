@@ -39,15 +39,28 @@ def api_token(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+def append_events(settings: Settings, conversation_id: str, events: list[dict[str, Any]],
+                  timeout: float = 30) -> None:
+    """Append events to the conversation; bot messages among them are sent to the customer's
+    latest channel (`execute_side_effects`) and stored like any other bot message."""
+    _post(settings, f"/conversations/{quote(conversation_id, safe='')}/tracker/events", events,
+          {"output_channel": "latest", "execute_side_effects": "true"}, timeout)
+
+
 def trigger_intent(settings: Settings, conversation_id: str, intent: str, entities: dict[str, Any],
                    timeout: float = 30) -> list[dict[str, Any]]:
     """Make Rasa handle `intent` in the conversation as if it had arrived; return its messages."""
-    url = f"{settings.rasa_url}/conversations/{quote(conversation_id, safe='')}/trigger_intent"
+    reply = _post(settings, f"/conversations/{quote(conversation_id, safe='')}/trigger_intent",
+                  {"name": intent, "entities": entities}, {"output_channel": "latest"}, timeout)
+    return reply.json().get("messages") or []
+
+
+def _post(settings: Settings, path: str, body: Any, params: dict[str, str], timeout: float) -> requests.Response:
     try:
-        reply = requests.post(url, params={"output_channel": "latest", "token": api_token(settings)},
-                              json={"name": intent, "entities": entities}, timeout=timeout)
+        reply = requests.post(f"{settings.rasa_url}{path}", params=params | {"token": api_token(settings)},
+                              json=body, timeout=timeout)
     except requests.RequestException as error:
         raise RasaUnavailable(f"Rasa server at {settings.rasa_url} unreachable: {error}") from error
     if reply.status_code != 200:
-        raise RasaUnavailable(f"Rasa refused trigger_intent ({reply.status_code}): {reply.text[:200]}")
-    return reply.json().get("messages") or []
+        raise RasaUnavailable(f"Rasa refused {path.rsplit('/', 1)[-1]} ({reply.status_code}): {reply.text[:200]}")
+    return reply

@@ -1,11 +1,12 @@
-"""Start and supervise the whole stack: FAQ index, Rasa model, database, action server, Rasa.
+"""Start and supervise the whole stack: FAQ index, Rasa model, database, action server, Rasa,
+agent console.
 
 `make run` calls `python -m bot run`; the integration tests and the latency benchmark start
 the same `Stack` on free ports, so what is tested is what runs.
 
 Steps, each skipped when its inputs did not change: fine-tune the FAQ encoder on the KB,
 build the FAQ index, train the Rasa model, migrate the database. Then both servers start in
-parallel; the stack is up when both answer their health checks. A server that dies is
+parallel with the console; the stack is up when all answer their health checks. A server that dies is
 restarted (a few times, with back-off).
 """
 
@@ -87,7 +88,7 @@ class Service:
 
 @dataclass
 class Stack:
-    """The action server and the Rasa server for one set of settings."""
+    """The action server, the Rasa server and the agent console for one set of settings."""
 
     settings: Settings
     services: list[Service] = field(default_factory=list)
@@ -110,7 +111,7 @@ class Stack:
         return model
 
     def start(self, model: Path, timeout: float = 180) -> None:
-        """Start both servers and wait until both are healthy."""
+        """Start the servers and wait until all are healthy."""
         started = time.perf_counter()
         run_dir = self.settings.run_dir
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -136,6 +137,13 @@ class Stack:
                  "--enable-api", f"--auth-token={api_token(self.settings)}"],
                 f"http://127.0.0.1:{self.settings.rasa_port}/",
                 run_dir / f"rasa-{self.settings.rasa_port}.log",
+                env,
+            ),
+            Service(
+                "agent console",
+                [python, "-m", "bot.console"],
+                f"{self.settings.console_url}/login",
+                run_dir / f"console-{self.settings.console_port}.log",
                 env,
             ),
         ]
@@ -213,12 +221,15 @@ def run() -> int:
         f"\nBrightcart assistant is up (started in {stack.cold_start_seconds:.1f}s).\n"
         f"  Rasa server:    {settings.rasa_url}   (log {stack.services[1].log_path})\n"
         f"  Action server:  http://127.0.0.1:{settings.actions_port}   (log {stack.services[0].log_path})\n"
+        f"  Agent console:  {settings.console_url}/   (log {stack.services[2].log_path})\n"
         f"  Records:        {settings.database_url}\n\n"
         "Talk to it:\n"
         f"  curl -s {url} -H 'Content-Type: application/json' \\\n"
         "       -d '{\"sender\": \"c1\", \"message\": \"how long does delivery take?\"}'\n"
         "  .venv/bin/rasa shell --port 5006   (in another terminal; uses the running action server)\n"
-        "  .venv/bin/python -m bot records export --format jsonl\n\n"
+        "  .venv/bin/python -m bot records export --format jsonl\n"
+        "Add an agent for the console (password from stdin):\n"
+        "  .venv/bin/python -m bot agents add alice --skills delivery,returns --capacity 3\n\n"
         "Ctrl-C stops it.",
         flush=True,
     )

@@ -93,3 +93,62 @@ class ComplaintStatusChange(Base):
     changed_by = sa.Column(sa.String(255), nullable=False)
     changed_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
     customer_notified_at = sa.Column(sa.DateTime(timezone=True))
+
+
+class Agent(Base):
+    """A person who answers handed-off conversations in the console.
+
+    `skills` are FAQ/complaint categories; `capacity` is how many chats they take at once.
+    `last_seen_at` is refreshed while their console is open: "online" means seen recently.
+    """
+
+    __tablename__ = "agents"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    username = sa.Column(sa.String(64), unique=True, nullable=False)
+    password_hash = sa.Column(sa.String(255), nullable=False)
+    role = sa.Column(sa.String(16), nullable=False)  # agent | supervisor
+    skills = sa.Column(sa.JSON, nullable=False)
+    capacity = sa.Column(sa.Integer, nullable=False)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    last_seen_at = sa.Column(sa.DateTime(timezone=True))
+    last_finished_at = sa.Column(sa.DateTime(timezone=True))
+
+
+class AgentSession(Base):
+    """A console login. Only a hash of the cookie's token is stored."""
+
+    __tablename__ = "agent_sessions"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    token_hash = sa.Column(sa.String(64), unique=True, nullable=False)
+    agent_id = sa.Column(sa.Integer, sa.ForeignKey("agents.id"), nullable=False, index=True)
+    csrf_token = sa.Column(sa.String(64), nullable=False)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    expires_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+
+
+class Handoff(Base):
+    """A conversation handed from the bot to a person, from the request to the rating.
+
+    status: waiting (in the queue) -> active (an agent has it) -> closed; or `ticket` when
+    nobody was available and the customer left a message (agents see tickets first).
+    """
+
+    __tablename__ = "handoffs"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    conversation_id = sa.Column(sa.String(255), nullable=False, index=True)
+    customer_id = sa.Column(sa.String(255), nullable=False, index=True)
+    channel = sa.Column(sa.String(64), nullable=False)
+    reason = sa.Column(sa.String(32), nullable=False)
+    skill = sa.Column(sa.String(32))
+    status = sa.Column(sa.String(16), nullable=False, index=True)
+    message = sa.Column(sa.Text)  # what the customer left when nobody was available
+    agent_id = sa.Column(sa.Integer, sa.ForeignKey("agents.id"), index=True)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    assigned_at = sa.Column(sa.DateTime(timezone=True))
+    closed_at = sa.Column(sa.DateTime(timezone=True))
+    close_mode = sa.Column(sa.String(16))  # closed | to_bot
+    rating = sa.Column(sa.Integer)
+    rated_at = sa.Column(sa.DateTime(timezone=True))

@@ -1,0 +1,48 @@
+"""What the console shows an agent: a handoff with everything needed to help without asking
+again (the "screen pop"), the live queue snapshot, canned replies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.complaints import service as complaints
+from bot.config import ROOT
+from bot.handoff import service as handoffs
+from bot.handoff.agents import AgentView
+from bot.storage import records
+
+CANNED_REPLIES = ROOT / "data" / "canned_replies.yml"
+
+
+def screen_pop(url: str, handoff_id: int) -> dict[str, Any]:
+    """The handoff, its full transcript, the customer's other conversations, complaints and handoffs."""
+    handoff = handoffs.get(url, handoff_id)
+    return {
+        "handoff": handoff.as_json(),
+        "transcript": list(records.iter_records(url, conversation_id=handoff.conversation_id)),
+        "earlier_conversations": [c for c in records.conversations_of(url, handoff.customer_id)
+                                  if c["conversation_id"] != handoff.conversation_id],
+        "complaints": [c.as_row() for c in complaints.recent_for_customer(url, handoff.customer_id, limit=10)],
+        "earlier_handoffs": [h.as_json() for h in handoffs.for_customer(url, handoff.customer_id)
+                             if h.id != handoff_id],
+    }
+
+
+def snapshot(url: str, agent: AgentView) -> dict[str, Any]:
+    """The queue (tickets first), the agent's own chats (a supervisor's: everyone's), and the
+    newest record id of each open chat, so the page knows when to refresh a transcript."""
+    queue = handoffs.listing(url, ("ticket", "waiting"))
+    active = handoffs.listing(url, ("active",), None if agent.is_supervisor else agent.id)
+    latest = records.latest_ids(url, [h.conversation_id for h in active])
+    return {
+        "queue": [h.as_json() for h in queue],
+        "active": [h.as_json() | {"latest_record_id": latest.get(h.conversation_id)} for h in active],
+    }
+
+
+def canned_replies(path: Path = CANNED_REPLIES) -> list[dict[str, str]]:
+    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    return [{"title": str(e["title"]), "text": str(e["text"])} for e in entries]

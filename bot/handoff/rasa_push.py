@@ -1,0 +1,30 @@
+"""What an agent does to a conversation, carried out through Rasa's HTTP API.
+
+- An agent's message is a bot event with metadata `actor: agent`: Rasa sends it to the
+  customer's latest channel and the tracker store records it with actor `agent`.
+- Handing back resumes the paused conversation and triggers `EXTERNAL_handback`, whose rule
+  runs the satisfaction question: the bot has the last word, with 1-5 buttons.
+"""
+
+from __future__ import annotations
+
+import time
+
+from bot.config import Settings
+from bot.rasa_api import append_events, trigger_intent
+
+MAX_MESSAGE_CHARS = 4000
+
+
+def send_agent_message(settings: Settings, conversation_id: str, text: str, agent: str) -> None:
+    """Deliver the agent's text to the customer (and record it)."""
+    append_events(settings, conversation_id, [{
+        "event": "bot", "text": text, "timestamp": time.time(),
+        "metadata": {"actor": "agent", "agent": agent},
+    }])
+
+
+def hand_back(settings: Settings, conversation_id: str, mode: str) -> None:
+    """Resume the bot in the conversation; it thanks the customer and asks for a rating."""
+    append_events(settings, conversation_id, [{"event": "resume", "timestamp": time.time()}])
+    trigger_intent(settings, conversation_id, "EXTERNAL_handback", {"close_mode": mode})
