@@ -9,6 +9,12 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 install: $(STAMP)
 
+# The console's browser tests drive Debian's chromium through Playwright (no browser download).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium
+
 $(STAMP): requirements.lock
 	@test -x $(PY) || { PYTHON310="$$(scripts/find-python310)" && "$$PYTHON310" -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade "pip>=24,<26"
@@ -19,7 +25,7 @@ $(STAMP): requirements.lock
 run: install
 	$(PY) -m bot run
 
-test: install
+test: install $(CHROMIUM)
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 

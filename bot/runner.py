@@ -96,11 +96,13 @@ class Stack:
 
     def prepare(self, progress: bool = True) -> Path:
         """Build the index, train the model, migrate the DB; return the model path."""
+        from bot.handoff import hours
         from bot.model import ensure_model
         from bot.storage.migrate import upgrade
         from faq_index.build import build
         from faq_index.train import ensure_tuned
 
+        hours.check(self.settings.opening_hours, self.settings.timezone)
         model_dir = ensure_tuned(self.settings.kb_dir, self.settings.encoders_dir, progress=progress)
         manifest = build(self.settings.kb_dir, self.settings.index_dir, model=model_dir, progress=progress)
         state = "up to date" if manifest.get("up_to_date") else "built"

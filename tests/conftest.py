@@ -140,6 +140,39 @@ class RunningBot:
         return os.environ | self.settings.as_env()
 
 
+class ConsoleClient:
+    """An agent using the console's JSON API (a requests session keeps the cookie)."""
+
+    def __init__(self, bot: RunningBot, username: str) -> None:
+        self.base = bot.settings.console_url
+        self.http = requests.Session()
+        self.username = username
+        self.csrf = ""
+
+    def login(self, password: str) -> requests.Response:
+        reply = self.http.post(f"{self.base}/api/login", json={"username": self.username, "password": password},
+                               timeout=30)
+        if reply.status_code == 200:
+            self.csrf = reply.json()["csrf_token"]
+        return reply
+
+    def get(self, path: str, **params: str) -> requests.Response:
+        return self.http.get(f"{self.base}{path}", params=params, timeout=30)
+
+    def post(self, path: str, body: object = None) -> requests.Response:
+        return self.http.post(f"{self.base}{path}", json=body or {}, headers={"X-CSRF-Token": self.csrf}, timeout=60)
+
+
+def add_agent(bot: RunningBot, username: str, password: str, *options: str) -> None:
+    """`python -m bot agents add` against the running stack's database, password on stdin."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "bot", "agents", "add", username, *options], input=password + "\n",
+                          capture_output=True, text=True, env=bot.env(), timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
 def start_bot(tmp: Path, database_url: str, model: Path) -> Iterator[RunningBot]:
     """Start the stack on free ports with its own KB copy, index and database."""
     from bot.runner import Stack
@@ -155,6 +188,7 @@ def start_bot(tmp: Path, database_url: str, model: Path) -> Iterator[RunningBot]
         database_url=database_url,
         rasa_port=free_port(),
         actions_port=free_port(),
+        console_port=free_port(),
         kb_dir=kb_dir,
         index_dir=tmp / "index",
         run_dir=tmp / "run",

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -36,7 +37,7 @@ from bot.console import sessions, views
 from bot.console.sessions import COOKIE, LoggedIn
 from bot.handoff import agents, rasa_push
 from bot.handoff import service as handoffs
-from bot.handoff.service import HandoffConflict, HandoffError
+from bot.handoff.service import HandoffConflict, HandoffError, HandoffNotFound
 from bot.rasa_api import RasaUnavailable
 
 STATIC = Path(__file__).parent / "static"
@@ -82,11 +83,20 @@ def create_app(settings: Settings) -> FastAPI:
             raise HTTPException(403, "missing or wrong X-CSRF-Token header")
         return who
 
+    @app.on_event("startup")
+    def warm_up_faq_search() -> None:
+        """Load the encoder in the background: the first search should not wait for it."""
+        threading.Thread(target=lambda: _faq_index(settings).search("warm up"), daemon=True).start()
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
         response = await call_next(request)
         response.headers.update(SECURITY_HEADERS)
         return response
+
+    @app.exception_handler(HandoffNotFound)
+    async def not_found(_: Request, error: HandoffNotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=404)
 
     @app.exception_handler(HandoffConflict)
     async def conflict(_: Request, error: HandoffConflict) -> JSONResponse:
@@ -161,7 +171,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/api/handoffs/{handoff_id}/claim", summary="Take a waiting handoff or ticket")
     def claim(handoff_id: int, who: LoggedIn = Depends(may_change)) -> dict[str, Any]:
-        return {"handoff": handoffs.claim(url, handoff_id, who.agent.id).as_json()}
+        before = handoffs.get(url, handoff_id)
+        claimed = handoffs.claim(url, handoff_id, who.agent.id)
+        if before.status == "ticket":  # the bot was still talking in that conversation: silence it
+            rasa_push.pause(settings, claimed.conversation_id)
+        return {"handoff": claimed.as_json()}
 
     @app.post("/api/handoffs/{handoff_id}/messages", summary="Send a message to the customer on their channel")
     def send_message(handoff_id: int, message: AgentMessage, who: LoggedIn = Depends(may_change)) -> dict[str, Any]:
@@ -236,13 +250,18 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 _index = None
+_index_lock = threading.Lock()
 
 
 def _faq_index(settings: Settings) -> Any:
-    """The FAQ index, loaded on first use (the encoder takes a few seconds and some memory)."""
+    """The FAQ index, loaded once (the encoder takes a few seconds and some memory)."""
     global _index
-    if _index is None:
-        from faq_index import LiveIndex
+    with _index_lock:
+        if _index is None:
+            import torch
 
-        _index = LiveIndex(settings.index_dir, poll_seconds=max(settings.index_poll_seconds, 5.0))
-    return _index
+            from faq_index import LiveIndex
+
+            torch.set_num_threads(1)  # a search now and then; leave the cores to Rasa
+            _index = LiveIndex(settings.index_dir, poll_seconds=max(settings.index_poll_seconds, 5.0))
+        return _index

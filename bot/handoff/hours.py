@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPEC = re.compile(r"^\s*(?:(\w{3})(?:-(\w{3}))?\s+)?(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})\s*$")
@@ -35,3 +36,12 @@ def is_open(spec: str, now: datetime) -> bool:
         return True
     days, opens, closes = hours
     return now.weekday() in days and opens <= now.time() < closes
+
+
+def check(spec: str, zone: str) -> None:
+    """Fail at start-up, with a clear message, on hours or a time zone that cannot work."""
+    parse(spec)
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"time zone {zone!r} unknown: use an IANA name such as Europe/London") from error

@@ -24,7 +24,16 @@ def send_agent_message(settings: Settings, conversation_id: str, text: str, agen
     }])
 
 
+def pause(settings: Settings, conversation_id: str) -> None:
+    """Silence the bot in the conversation: an agent took it over (e.g. from a ticket)."""
+    append_events(settings, conversation_id, [{"event": "pause", "timestamp": time.time()}])
+
+
 def hand_back(settings: Settings, conversation_id: str, mode: str) -> None:
     """Resume the bot in the conversation; it thanks the customer and asks for a rating."""
-    append_events(settings, conversation_id, [{"event": "resume", "timestamp": time.time()}])
+    # While paused, Rasa logged the customer's messages without listening turns in between;
+    # `action_listen` puts the tracker back in the state the rules expect before a user turn.
+    now = time.time()
+    append_events(settings, conversation_id, [{"event": "resume", "timestamp": now},
+                                              {"event": "action", "name": "action_listen", "timestamp": now}])
     trigger_intent(settings, conversation_id, "EXTERNAL_handback", {"close_mode": mode})

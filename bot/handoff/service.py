@@ -31,6 +31,10 @@ class HandoffError(ValueError):
     """A handoff request that cannot be carried out; the message says why."""
 
 
+class HandoffNotFound(HandoffError):
+    """No handoff with that id."""
+
+
 class HandoffConflict(HandoffError):
     """Somebody else got there first (the handoff was claimed or closed meanwhile)."""
 
@@ -231,7 +235,7 @@ def _open_for(session: Session, conversation_id: str) -> Handoff | None:
 def _get(session: Session, handoff_id: int) -> Handoff:
     row = session.get(Handoff, handoff_id)
     if row is None:
-        raise HandoffError(f"no handoff {handoff_id}")
+        raise HandoffNotFound(f"no handoff {handoff_id}")
     return row
 
 

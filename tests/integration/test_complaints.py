@@ -11,7 +11,9 @@ import uuid
 
 import pytest
 
+from actions.complaint_form import URGENT_HANDOFF_PAYLOAD
 from bot.complaints import service
+from bot.handoff import service as handoffs
 from tests.conftest import RunningBot
 
 pytestmark = pytest.mark.integration
@@ -138,16 +140,20 @@ def test_status_of_own_unknown_and_other_customers_complaints(bot: RunningBot) -
     assert "delivery" not in foreign.lower() and "jane" not in foreign.lower()  # nothing about alice's complaint
 
 
-def test_urgent_wording_raises_priority_and_offers_a_person(bot: RunningBot) -> None:
+def test_urgent_wording_raises_priority_and_hands_over_to_a_person(bot: RunningBot) -> None:
     conversation = sender()
     replies = bot.say(conversation, "This is UNACCEPTABLE, my parcel is two weeks late!!!")
-    assert "/request_human" in payloads(replies) and "urgent" in texts(replies)
+    assert URGENT_HANDOFF_PAYLOAD in payloads(replies) and "urgent" in texts(replies)
     assert "order reference" in texts(replies)  # category and description were in the message
     bot.say(conversation, "BC-333333")
     bot.say(conversation, "jane@example.com")
     filed = texts(bot.say(conversation, "/affirm"))
     assert "within 4 hours" in filed
+    assert "nobody from our team is available" in filed  # urgent: straight to a person (none online here)
     assert service.get(bot.settings.database_url, REFERENCE.search(filed).group(0)).priority == "urgent"
+    assert "ticket #" in texts(bot.say(conversation, "Please ring me on 07700 900123 today"))
+    ticket = handoffs.open_for_conversation(bot.settings.database_url, conversation)
+    assert (ticket.reason, ticket.skill) == ("urgent_complaint", "delivery")
 
 
 def test_a_status_change_is_pushed_to_the_customer_and_recorded(bot: RunningBot) -> None:

@@ -71,3 +71,9 @@ def test_opening_hours() -> None:
 def test_malformed_opening_hours_are_a_clear_error(spec: str) -> None:
     with pytest.raises(ValueError, match="opening hours"):
         hours.parse(spec)
+
+
+def test_an_unknown_time_zone_is_a_clear_error() -> None:
+    hours.check("mon-fri 09:00-17:00", "Europe/London")
+    with pytest.raises(ValueError, match="time zone"):
+        hours.check("", "Mars/Olympus_Mons")

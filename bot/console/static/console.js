@@ -132,7 +132,7 @@ function renderChat(pop) {
   const transcript = pop.transcript.map((r) => {
     const item = el("li", null, r.actor);
     item.append(el("span", `${r.actor}${r.intent ? " · " + r.intent : ""} · ${when(r.created_at)}`, "meta"));
-    item.append(el("span", r.text || ""));
+    item.append(el("span", r.text || "", "text"));
     return item;
   });
   $("transcript").replaceChildren(...transcript);

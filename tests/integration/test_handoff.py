@@ -1,0 +1,169 @@
+"""The bot-plus-human loop through the real stack: Rasa, the action server and the console,
+with a customer on Rasa's `callback` channel (a local HTTP listener receives what is pushed)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from bot.handoff import service
+from bot.storage.records import iter_records
+from tests.conftest import ConsoleClient, RunningBot, add_agent
+
+pytestmark = pytest.mark.integration
+PASSWORD = "correct horse battery"
+
+
+def sender() -> str:
+    return f"cust-{uuid.uuid4().hex[:10]}"
+
+
+def texts(replies: list[dict]) -> str:
+    return "\n".join(r.get("text") or "" for r in replies)
+
+
+def logged_in(bot: RunningBot, username: str, *options: str) -> ConsoleClient:
+    add_agent(bot, username, PASSWORD, *options)
+    agent = ConsoleClient(bot, username)
+    assert agent.login(PASSWORD).status_code == 200
+    return agent
+
+
+def open_handoff(agent: ConsoleClient, conversation: str, status: str) -> dict:
+    listed = agent.get("/api/handoffs", status=status)
+    assert listed.status_code == 200, listed.text
+    return next(h for h in listed.json()["handoffs"] if h["conversation_id"] == conversation)
+
+
+def test_customer_asks_for_a_person_agent_replies_and_hands_back(bot: RunningBot) -> None:
+    alice = logged_in(bot, "alice", "--skills", "delivery,returns", "--capacity", "2")
+    customer, said = sender(), []
+
+    def customer_says(text: str) -> list[dict]:
+        replies = bot.say_via_callback(customer, text)
+        said.append(("customer", text))
+        said.extend(("bot", r["text"]) for r in replies)
+        return replies
+
+    customer_says("hi")
+    put_through = texts(customer_says("can I talk to a real person please"))
+    assert "alice" in put_through and "person" in put_through
+    assert customer_says("hello? my parcel BC-123456 never arrived") == []  # the bot stays silent
+
+    handoff = open_handoff(alice, customer, "active")
+    assert (handoff["reason"], handoff["agent"], handoff["channel"]) == ("customer_asked", "alice", "callback")
+    pop = alice.get(f"/api/handoffs/{handoff['id']}").json()
+    assert [r["text"] for r in pop["transcript"] if r["actor"] == "customer"][-1] == \
+        "hello? my parcel BC-123456 never arrived"  # the screen pop has the whole conversation
+
+    pushed_before = len(bot.callback.messages_for(customer))
+    answer = "Hi, I'm Alice from Brightcart. I can see the parcel: it is at the depot, out for delivery tomorrow."
+    assert alice.post(f"/api/handoffs/{handoff['id']}/messages", {"text": answer}).status_code == 200
+    assert bot.callback.wait_for(customer, pushed_before + 1)[-1]["text"] == answer
+    said.append(("agent", answer))
+    assert customer_says("great, thanks!") == []  # still the agent's conversation
+
+    closed = alice.post(f"/api/handoffs/{handoff['id']}/handback", {"mode": "closed"})
+    assert closed.status_code == 200 and closed.json()["handoff"]["status"] == "closed"
+    question = bot.callback.wait_for(customer, pushed_before + 2)[-1]
+    assert "1" in question["text"] and "5" in question["text"]
+    said.append(("bot", question["text"]))
+    rating = next(b["payload"] for b in question["buttons"] if '"rating": 4' in b["payload"])
+    assert "Thank you" in texts(customer_says(rating))  # the bot talks again
+
+    assert service.get(bot.settings.database_url, handoff["id"]).rating == 4
+    records = list(iter_records(bot.settings.database_url, conversation_id=customer))
+    assert [(r["actor"], r["text"]) for r in records] == said
+    assert alice.post("/api/logout").status_code == 200
+
+
+def test_nobody_online_takes_a_message_that_an_agent_later_answers(bot: RunningBot) -> None:
+    customer = sender()
+    offer = texts(bot.say_via_callback(customer, "I need to speak to a human"))
+    assert "nobody" in offer and "leave a message" in offer
+    message = "Please call me about the broken blender from order BC-555555"
+    assert "ticket #" in texts(bot.say_via_callback(customer, message))
+    assert "deliver" in texts(bot.say_via_callback(customer, "how long does delivery take?")).lower()  # bot still on
+
+    tom = logged_in(bot, "tom", "--capacity", "1")
+    queue = tom.get("/api/handoffs", status="ticket,waiting").json()["handoffs"]
+    ticket = next(h for h in queue if h["conversation_id"] == customer)
+    assert queue[0]["status"] == "ticket" and ticket["message"] == message and ticket["reason"] == "customer_asked"
+
+    assert tom.post(f"/api/handoffs/{ticket['id']}/claim").json()["handoff"]["agent"] == "tom"
+    other = logged_in(bot, "uma")
+    assert other.post(f"/api/handoffs/{ticket['id']}/claim").status_code == 409
+    assert other.post(f"/api/handoffs/{ticket['id']}/messages", {"text": "me too"}).status_code == 409
+    before = len(bot.callback.messages_for(customer))
+    assert tom.post(f"/api/handoffs/{ticket['id']}/messages", {"text": "Hi, Tom here about your blender."}).ok
+    assert bot.callback.wait_for(customer, before + 1)[-1]["text"] == "Hi, Tom here about your blender."
+    assert bot.say_via_callback(customer, "thanks Tom") == []  # claiming the ticket silenced the bot
+    assert tom.post(f"/api/handoffs/{ticket['id']}/handback", {"mode": "to_bot"}).status_code == 200
+    for agent in (tom, other):
+        agent.post("/api/logout")
+
+
+def test_two_unanswerable_questions_in_a_row_hand_over_with_that_reason(bot: RunningBot) -> None:
+    customer = sender()
+    first = texts(bot.say_via_callback(customer, "what is the boiling point of mercury on mars"))
+    assert "person" in first
+    second = texts(bot.say_via_callback(customer, "who won the chess olympiad in 1927"))
+    assert "still can't find" in second and "leave a message" in second  # nobody online: a message is offered
+    assert "ticket #" in texts(bot.say_via_callback(customer, "I need the opening hours of your Paris store"))
+    ticket = service.open_for_conversation(bot.settings.database_url, customer)
+    assert (ticket.status, ticket.reason) == ("ticket", "not_understood")
+
+
+def test_declining_to_leave_a_message_files_nothing(bot: RunningBot) -> None:
+    customer = sender()
+    bot.say_via_callback(customer, "get me an agent")
+    assert "no message" in texts(bot.say_via_callback(customer, "/deny")).lower()
+    assert service.open_for_conversation(bot.settings.database_url, customer) is None
+
+
+def test_console_helpers_and_bad_input(bot: RunningBot) -> None:
+    vera = logged_in(bot, "vera", "--role", "supervisor")
+    assert vera.get("/api/canned-replies").json()["replies"][0]["text"]
+    found = vera.get("/api/faq", q="how long will my parcel take to arrive").json()["results"]
+    assert found and found[0]["category"] == "delivery" and found[0]["answer"]
+    assert vera.get("/api/handoffs/999999").status_code == 404
+    assert vera.post("/api/handoffs/999999/claim").status_code == 404
+    assert vera.post("/api/handoffs/1/messages", {"text": ""}).status_code == 422
+    assert vera.post("/api/handoffs/1/messages", {"text": "x" * 5000}).status_code == 422
+    assert vera.post("/api/handoffs/1/handback", {"mode": "sideways"}).status_code == 400
+    assert vera.get("/api/handoffs", status="lost").status_code == 400
+    bad = vera.http.post(f"{vera.base}/api/login", data="{not json", headers={"Content-Type": "application/json"})
+    assert bad.status_code == 422
+    assert ConsoleClient(bot, "vera").login("wrong password").status_code == 401
+    spec = vera.get("/api/openapi.json").json()
+    assert {"/api/login", "/api/handoffs", "/api/handoffs/{handoff_id}/claim"} <= set(spec["paths"])
+    vera.post("/api/logout")
+    assert vera.get("/api/me").status_code == 401
+
+
+def test_every_route_refuses_without_a_session(bot: RunningBot) -> None:
+    """Enumerates the app's routes, so a route added later cannot forget its guard."""
+    import requests
+
+    from bot.console.app import PUBLIC_ROUTES, create_app
+
+    routes = [(method, route.path) for route in create_app(bot.settings).routes
+              for method in getattr(route, "methods", ()) if method != "HEAD"]
+    guarded = [(m, p) for m, p in routes if (m, p) not in PUBLIC_ROUTES]
+    assert len(guarded) >= 12
+    for method, path in guarded:
+        url = bot.settings.console_url + path.replace("{handoff_id}", "1").replace("{name}", "console.js")
+        reply = requests.request(method, url, json={}, allow_redirects=False, timeout=30)
+        assert reply.status_code in (401, 303), (method, path, reply.status_code)
+        if reply.status_code == 303:
+            assert reply.headers["location"] == "/login"
+
+    agent = logged_in(bot, "wes")
+    for method, path in guarded:
+        if method == "POST" and path != "/api/logout":
+            url = bot.settings.console_url + path.replace("{handoff_id}", "1")
+            reply = agent.http.post(url, data=json.dumps({"text": "hi", "mode": "closed"}), timeout=30,
+                                    headers={"Content-Type": "application/json"})  # no X-CSRF-Token
+            assert reply.status_code == 403, (path, reply.status_code)
