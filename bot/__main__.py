@@ -5,6 +5,7 @@
     python -m bot complaints list|show|set-status|notify   (see bot/complaints/cli.py)
     python -m bot agents add USERNAME --skills a,b --capacity N [--role supervisor]   (password on stdin)
     python -m bot agents list
+    python -m bot telegram --polling | --set-webhook     (see bot/channels/telegram_cli.py)
     python -m bot db upgrade                            apply database migrations
     python -m bot train                                 train the Rasa model if its inputs changed
     python -m bot bench latency                         latency/throughput vs a stock Rasa bot
@@ -59,6 +60,12 @@ def _agents(args: argparse.Namespace) -> int:
     if args.action == "add":
         return cli.add(args.username, args.skills, args.capacity, args.role)
     return cli.list_agents()
+
+
+def _telegram(args: argparse.Namespace) -> int:
+    from bot.channels.telegram_cli import main
+
+    return main(args.polling, args.set_webhook)
 
 
 def _db_upgrade(_: argparse.Namespace) -> int:
@@ -123,6 +130,12 @@ def _parser() -> argparse.ArgumentParser:
     listed = agent_commands.add_parser("list", help="print the accounts, one JSON line each")
     for sub in (add, listed):
         sub.set_defaults(handler=_agents)
+
+    telegram = commands.add_parser("telegram", help="Telegram: poll without a public URL, or set the webhook")
+    mode = telegram.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--polling", action="store_true", help="long-poll Telegram and feed the running bot")
+    mode.add_argument("--set-webhook", action="store_true", help="point Telegram at BOT_TELEGRAM_WEBHOOK_URL")
+    telegram.set_defaults(handler=_telegram)
 
     db = commands.add_parser("db", help="database").add_subparsers(required=True, metavar="action")
     db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)

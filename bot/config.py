@@ -22,6 +22,10 @@ runner passes its settings to the processes it starts as these same environment 
 | timezone | BOT_TIMEZONE | UTC (the zone opening hours are in) |
 | console_host | BOT_CONSOLE_HOST | 127.0.0.1 (0.0.0.0 to let other machines in; put TLS in front) |
 | console_secure_cookies | BOT_CONSOLE_SECURE_COOKIES | false (true when the console is served over HTTPS) |
+| telegram_token | BOT_TELEGRAM_TOKEN | (empty: no Telegram channel unless credentials.yml has one) |
+| telegram_secret | BOT_TELEGRAM_SECRET | (the webhook's secret token; required with a token) |
+| telegram_webhook_url | BOT_TELEGRAM_WEBHOOK_URL | (public URL of /webhooks/telegram/webhook, for --set-webhook) |
+| telegram_api_url | BOT_TELEGRAM_API_URL | https://api.telegram.org (a self-hosted Bot API server) |
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,7 +54,12 @@ _ENV = {
     "timezone": "BOT_TIMEZONE",
     "console_host": "BOT_CONSOLE_HOST",
     "console_secure_cookies": "BOT_CONSOLE_SECURE_COOKIES",
+    "telegram_token": "BOT_TELEGRAM_TOKEN",
+    "telegram_secret": "BOT_TELEGRAM_SECRET",
+    "telegram_webhook_url": "BOT_TELEGRAM_WEBHOOK_URL",
+    "telegram_api_url": "BOT_TELEGRAM_API_URL",
 }
+TELEGRAM_CHANNEL = "bot.channels.telegram.TelegramInput"
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,10 @@ class Settings:
     timezone: str = "UTC"
     console_host: str = "127.0.0.1"
     console_secure_cookies: bool = False
+    telegram_token: str = ""
+    telegram_secret: str = ""
+    telegram_webhook_url: str = ""
+    telegram_api_url: str = "https://api.telegram.org"
 
     @property
     def rasa_url(self) -> str:
@@ -98,6 +112,23 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             continue
         values[f.name] = _parse(raw, f.default)
     return Settings(**values)
+
+
+def channel_credentials(settings: Settings) -> dict[str, Any]:
+    """The channels Rasa runs with: credentials.yml, the callback channel pointed at this run's
+    callback URL, and Telegram from the environment when credentials.yml does not configure it."""
+    import yaml
+
+    channels = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8")) or {}
+    channels["callback"] = {"url": settings.callback_url}
+    if settings.telegram_token and not channels.get(TELEGRAM_CHANNEL):
+        if not settings.telegram_secret:
+            raise ValueError("BOT_TELEGRAM_SECRET is required with BOT_TELEGRAM_TOKEN (Telegram's webhook secret)")
+        channels[TELEGRAM_CHANNEL] = {
+            "access_token": settings.telegram_token, "secret_token": settings.telegram_secret,
+            "webhook_url": settings.telegram_webhook_url or None, "base_url": settings.telegram_api_url,
+        }
+    return channels
 
 
 def _parse(raw: str, default: object) -> object:

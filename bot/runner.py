@@ -25,7 +25,7 @@ from urllib.request import urlopen
 
 import yaml
 
-from bot.config import ROOT, Settings, load_settings
+from bot.config import ROOT, Settings, channel_credentials, load_settings
 from bot.rasa_api import api_token
 
 MAX_RESTARTS = 5
@@ -206,10 +206,8 @@ def _endpoints_yaml(settings: Settings) -> str:
 
 
 def _credentials_yaml(settings: Settings) -> str:
-    """credentials.yml with the callback channel pointed at this run's callback URL."""
-    channels = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8")) or {}
-    channels["callback"] = {"url": settings.callback_url}
-    return yaml.safe_dump(channels, sort_keys=False)
+    """This run's credentials.yml (see bot.config.channel_credentials)."""
+    return yaml.safe_dump(channel_credentials(settings), sort_keys=False)
 
 
 def run() -> int:

@@ -173,7 +173,7 @@ def add_agent(bot: RunningBot, username: str, password: str, *options: str) -> N
     assert done.returncode == 0, done.stderr
 
 
-def start_bot(tmp: Path, database_url: str, model: Path) -> Iterator[RunningBot]:
+def start_bot(tmp: Path, database_url: str, model: Path, **overrides: object) -> Iterator[RunningBot]:
     """Start the stack on free ports with its own KB copy, index and database."""
     from bot.runner import Stack
     from faq_index.build import build
@@ -193,6 +193,7 @@ def start_bot(tmp: Path, database_url: str, model: Path) -> Iterator[RunningBot]
         index_dir=tmp / "index",
         run_dir=tmp / "run",
         index_poll_seconds=0.5,
+        **overrides,
     )
     from faq_index.train import current_model
 

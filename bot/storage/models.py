@@ -152,3 +152,29 @@ class Handoff(Base):
     close_mode = sa.Column(sa.String(16))  # closed | to_bot
     rating = sa.Column(sa.Integer)
     rated_at = sa.Column(sa.DateTime(timezone=True))
+
+
+class ChannelUpdate(Base):
+    """An update a channel received (e.g. Telegram's update_id): processed once, however often
+    it is delivered. A unique key, so two Rasa replicas cannot both take it."""
+
+    __tablename__ = "channel_updates"
+    __table_args__ = (sa.UniqueConstraint("channel", "update_id"),)
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    channel = sa.Column(sa.String(64), nullable=False)
+    update_id = sa.Column(sa.String(64), nullable=False)
+    received_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+
+
+class UndeliveredMessage(Base):
+    """A reply a channel could not deliver after its retries: kept, never silently dropped."""
+
+    __tablename__ = "undelivered_messages"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    channel = sa.Column(sa.String(64), nullable=False)
+    recipient_id = sa.Column(sa.String(255), nullable=False, index=True)
+    text = sa.Column(sa.Text)
+    error = sa.Column(sa.Text)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
