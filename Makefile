@@ -2,15 +2,22 @@
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
+WIDGET_ASSETS := bot/channels/widget_assets
+WIDGET_CLIENT := $(WIDGET_ASSETS)/node_modules/socket.io-client/dist/socket.io.min.js
+CHROMIUM := /usr/bin/chromium
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: install run test test-unit lint index train lock bench clean
 
-install: $(STAMP)
+install: $(STAMP) $(WIDGET_CLIENT)
+
+# The web widget's socket.io client, from the npm registry, pinned by package-lock.json.
+$(WIDGET_CLIENT): $(WIDGET_ASSETS)/package-lock.json
+	npm ci --prefix $(WIDGET_ASSETS) --no-audit --no-fund --silent
+	touch $@
 
 # The console's browser tests drive Debian's chromium through Playwright (no browser download).
-CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium

@@ -32,7 +32,7 @@ from bot.handoff import agents, hours, service
 from bot.handoff.service import HandoffView, Request
 
 logger = logging.getLogger(__name__)
-RATING_BUTTONS = [{"title": "⭐" * n, "payload": f'/rate{{"rating": {n}}}'} for n in range(1, 6)]
+RATING_BUTTONS = [{"title": "★" * n, "payload": f'/rate{{"rating": {n}}}'} for n in range(1, 6)]
 TICKET_FORM = "ticket_form"
 LEAVE_NO_MESSAGE = {"deny", "cancel"}
 FALLBACK_CONTACT = "You can also email support@brightcart.example."

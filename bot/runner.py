@@ -96,6 +96,7 @@ class Stack:
 
     def prepare(self, progress: bool = True) -> Path:
         """Build the index, train the model, migrate the DB; return the model path."""
+        from bot.console.customer_pages import widget_bundle
         from bot.handoff import hours
         from bot.model import ensure_model
         from bot.storage.migrate import upgrade
@@ -103,6 +104,7 @@ class Stack:
         from faq_index.train import ensure_tuned
 
         hours.check(self.settings.opening_hours, self.settings.timezone)
+        widget_bundle()  # the web widget's socket.io client must be installed (make install)
         model_dir = ensure_tuned(self.settings.kb_dir, self.settings.encoders_dir, progress=progress)
         manifest = build(self.settings.kb_dir, self.settings.index_dir, model=model_dir, progress=progress)
         state = "up to date" if manifest.get("up_to_date") else "built"
@@ -222,6 +224,7 @@ def run() -> int:
         f"  Rasa server:    {settings.rasa_url}   (log {stack.services[1].log_path})\n"
         f"  Action server:  http://127.0.0.1:{settings.actions_port}   (log {stack.services[0].log_path})\n"
         f"  Agent console:  {settings.console_url}/   (log {stack.services[2].log_path})\n"
+        f"  Demo shop:      {settings.console_url}/shop   (the web widget, embedded with one tag)\n"
         f"  Records:        {settings.database_url}\n\n"
         "Talk to it:\n"
         f"  curl -s {url} -H 'Content-Type: application/json' \\\n"

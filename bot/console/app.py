@@ -33,7 +33,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field
 
 from bot.config import Settings
-from bot.console import sessions, views
+from bot.console import customer_pages, sessions, views
 from bot.console.sessions import COOKIE, LoggedIn
 from bot.handoff import agents, rasa_push
 from bot.handoff import service as handoffs
@@ -41,7 +41,8 @@ from bot.handoff.service import HandoffConflict, HandoffError, HandoffNotFound
 from bot.rasa_api import RasaUnavailable
 
 STATIC = Path(__file__).parent / "static"
-PUBLIC_ROUTES = {("GET", "/login"), ("POST", "/login"), ("POST", "/api/login")}
+# Everything else needs a login; customer pages (the widget, the demo shop) are for customers.
+PUBLIC_ROUTES = {("GET", "/login"), ("POST", "/login"), ("POST", "/api/login"), *customer_pages.CUSTOMER_ROUTES}
 SECURITY_HEADERS = {
     # Scripts and styles only from our own files: injected markup could not run even if it got in.
     "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -91,7 +92,8 @@ def create_app(settings: Settings) -> FastAPI:
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
         response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)  # a route may set its own (the demo shop's CSP)
         return response
 
     @app.exception_handler(HandoffNotFound)
@@ -110,6 +112,8 @@ def create_app(settings: Settings) -> FastAPI:
     async def rasa_down(_: Request, error: RasaUnavailable) -> JSONResponse:
         return JSONResponse({"detail": f"the bot server did not take it, nothing was changed: {error}"},
                             status_code=503)
+
+    customer_pages.add_routes(app, settings)
 
     # --- pages -------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ def send_agent_message(settings: Settings, conversation_id: str, text: str, agen
     """Deliver the agent's text to the customer (and record it)."""
     append_events(settings, conversation_id, [{
         "event": "bot", "text": text, "timestamp": time.time(),
+        "data": {"agent": agent},  # channels that can show who is talking (the widget) read it
         "metadata": {"actor": "agent", "agent": agent},
     }])
 
