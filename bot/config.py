@@ -26,6 +26,8 @@ runner passes its settings to the processes it starts as these same environment 
 | telegram_secret | BOT_TELEGRAM_SECRET | (the webhook's secret token; required with a token) |
 | telegram_webhook_url | BOT_TELEGRAM_WEBHOOK_URL | (public URL of /webhooks/telegram/webhook, for --set-webhook) |
 | telegram_api_url | BOT_TELEGRAM_API_URL | https://api.telegram.org (a self-hosted Bot API server) |
+| smtp_url | BOT_SMTP_URL | (empty: no email verification) e.g. smtp://user:pass@mail.example:587 |
+| mail_from | BOT_MAIL_FROM | Brightcart <no-reply@brightcart.example> |
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ _ENV = {
     "telegram_secret": "BOT_TELEGRAM_SECRET",
     "telegram_webhook_url": "BOT_TELEGRAM_WEBHOOK_URL",
     "telegram_api_url": "BOT_TELEGRAM_API_URL",
+    "smtp_url": "BOT_SMTP_URL",
+    "mail_from": "BOT_MAIL_FROM",
 }
 TELEGRAM_CHANNEL = "bot.channels.telegram.TelegramInput"
 
@@ -84,6 +88,8 @@ class Settings:
     telegram_secret: str = ""
     telegram_webhook_url: str = ""
     telegram_api_url: str = "https://api.telegram.org"
+    smtp_url: str = ""
+    mail_from: str = "Brightcart <no-reply@brightcart.example>"
 
     @property
     def rasa_url(self) -> str:

@@ -36,7 +36,7 @@ _CATEGORY_ANSWERS = {
 ORDER_REF = re.compile(r"\bBC[-\s]?(\d{6})\b", re.IGNORECASE)
 COMPLAINT_REF = re.compile(r"\bC-?(\d{4})-?(\d{6})\b", re.IGNORECASE)
 EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
-_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _PHONE_IN_TEXT = re.compile(r"(?<![\w-])\+?\(?\d[\d\s().-]{5,}\d(?![\w-])")
 _NO_ORDER = re.compile(
     r"^\s*(?:no|nope|none|n/?a|skip|no order(?: number| reference| ref)?|not about an order|"
@@ -91,7 +91,7 @@ def complaint_ref_in(text: str) -> str | None:
 
 def contact_in(text: str) -> str | None:
     """An email address or phone number in the message, normalised; None if there is none."""
-    email = _EMAIL_IN_TEXT.search(text)
+    email = EMAIL_IN_TEXT.search(text)
     if email:
         return email.group(0).lower()
     for candidate in _PHONE_IN_TEXT.findall(text):

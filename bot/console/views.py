@@ -12,6 +12,7 @@ from bot.complaints import service as complaints
 from bot.config import ROOT
 from bot.handoff import service as handoffs
 from bot.handoff.agents import AgentView
+from bot.identity import verification
 from bot.storage import records
 
 CANNED_REPLIES = ROOT / "data" / "canned_replies.yml"
@@ -20,13 +21,19 @@ CANNED_REPLIES = ROOT / "data" / "canned_replies.yml"
 def screen_pop(url: str, handoff_id: int) -> dict[str, Any]:
     """The handoff, its full transcript, the customer's other conversations, complaints and handoffs."""
     handoff = handoffs.get(url, handoff_id)
+    customers = verification.linked_customers(url, handoff.customer_id)  # the same person on other channels
     return {
         "handoff": handoff.as_json(),
         "transcript": list(records.iter_records(url, conversation_id=handoff.conversation_id)),
-        "earlier_conversations": [c for c in records.conversations_of(url, handoff.customer_id)
-                                  if c["conversation_id"] != handoff.conversation_id],
-        "complaints": [c.as_row() for c in complaints.recent_for_customer(url, handoff.customer_id, limit=10)],
-        "earlier_handoffs": [h.as_json() for h in handoffs.for_customer(url, handoff.customer_id)
+        "verified_emails": verification.verified_emails(url, handoff.customer_id),
+        "linked_customers": customers[1:],
+        "earlier_conversations": sorted(
+            (c for customer in customers for c in records.conversations_of(url, customer)
+             if c["conversation_id"] != handoff.conversation_id),
+            key=lambda c: c["last_at"], reverse=True),
+        "complaints": [c.as_row() for customer in customers
+                       for c in complaints.recent_for_customer(url, customer, limit=10)],
+        "earlier_handoffs": [h.as_json() for customer in customers for h in handoffs.for_customer(url, customer)
                              if h.id != handoff_id],
     }
 

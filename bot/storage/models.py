@@ -178,3 +178,21 @@ class UndeliveredMessage(Base):
     text = sa.Column(sa.Text)
     error = sa.Column(sa.Text)
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+
+
+class CustomerEmail(Base):
+    """An email address a customer (one channel identity: telegram:123, widget:ab12, ...) proved
+    they own, by typing back a code sent to it. Customers with the same verified email are one
+    person to the agents."""
+
+    __tablename__ = "customer_emails"
+    __table_args__ = (sa.UniqueConstraint("customer_id", "email"),)
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    customer_id = sa.Column(sa.String(255), nullable=False, index=True)
+    email = sa.Column(sa.String(255), nullable=False, index=True)
+    code_hash = sa.Column(sa.String(64))
+    code_expires_at = sa.Column(sa.DateTime(timezone=True))
+    attempts = sa.Column(sa.Integer, nullable=False, default=0)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    verified_at = sa.Column(sa.DateTime(timezone=True))

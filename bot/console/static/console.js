@@ -123,6 +123,9 @@ function renderChat(pop) {
   $("chat-meta").textContent = `${REASONS[h.reason] || h.reason} · ${h.status}${h.agent ? " (" + h.agent + ")" : ""}`
     + ` · ${h.channel} · conversation ${h.conversation_id} · since ${when(h.created_at)}`;
   $("chat-message").textContent = h.message ? `Message left: ${h.message}` : "";
+  $("chat-identity").textContent = pop.verified_emails.length
+    ? `Verified: ${pop.verified_emails.join(", ")}${pop.linked_customers.length ? " · also " + pop.linked_customers.join(", ") : ""}`
+    : "Email not verified";
   const mine = h.status === "active" && (h.agent_id === state.me.id || state.me.role === "supervisor");
   $("claim").disabled = !(h.status === "waiting" || h.status === "ticket");
   $("to-bot").disabled = !mine;

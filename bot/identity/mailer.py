@@ -1,0 +1,34 @@
+"""Send a verification code by email through the SMTP server in BOT_SMTP_URL
+(smtp://[user:password@]host:port, or smtps://... for TLS from the start)."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from urllib.parse import unquote, urlparse
+
+from bot.config import Settings
+
+
+class MailUnavailable(RuntimeError):
+    """No SMTP server is configured, or it refused the message."""
+
+
+def send_code(settings: Settings, email: str, code: str) -> None:
+    if not settings.smtp_url:
+        raise MailUnavailable("no SMTP server configured (BOT_SMTP_URL)")
+    server = urlparse(settings.smtp_url)
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = email
+    message["Subject"] = f"Your Brightcart verification code: {code}"
+    message.set_content(f"Your code is {code}. Type it in the chat within 15 minutes to link your chats.\n\n"
+                        "If you did not ask for it, ignore this email.")
+    client = smtplib.SMTP_SSL if server.scheme == "smtps" else smtplib.SMTP
+    try:
+        with client(server.hostname or "127.0.0.1", server.port or 25, timeout=20) as smtp:
+            if server.username:
+                smtp.login(unquote(server.username), unquote(server.password or ""))
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as error:
+        raise MailUnavailable(f"the SMTP server did not take the message: {error}") from error
