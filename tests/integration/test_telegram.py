@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -35,6 +37,7 @@ class FakeBotApi:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict]] = []
         self.failures: list[tuple[int, dict]] = []
+        self.pending_updates: list[dict] = []  # what getUpdates hands out (polling mode)
         self._lock = threading.Condition()
         fake = self
 
@@ -98,6 +101,13 @@ class FakeBotApi:
         if method == "getMe":
             return 200, {"ok": True, "result": {"id": 42, "is_bot": True, "first_name": "Brightcart",
                                                 "username": "brightcart_test_bot"}}
+        if method == "getUpdates":
+            with self._lock:
+                offset = int(params.get("offset") or 0)
+                updates = [u for u in self.pending_updates if u["update_id"] >= offset]
+            if not updates:
+                time.sleep(0.3)  # a short "long poll"
+            return 200, {"ok": True, "result": updates}
         if method == "sendMessage":
             return 200, {"ok": True, "result": {"message_id": next(_ids), "date": int(time.time()),
                                                 "chat": {"id": int(params["chat_id"]), "type": "private"},
@@ -242,6 +252,22 @@ def test_an_agent_message_reaches_the_telegram_chat(tg_bot: RunningBot, fake_api
     assert fake_api.wait_sent(chat, 2)[-1]["text"] == "Hello from Alice at Brightcart"
     records = list(iter_records(tg_bot.settings.database_url, conversation_id=str(chat)))
     assert (records[-1]["actor"], records[-1]["channel"]) == ("agent", "telegram")
+
+
+def test_polling_mode_feeds_updates_to_the_running_bot(tg_bot: RunningBot, fake_api: FakeBotApi) -> None:
+    chat = new_chat()
+    with fake_api._lock:
+        fake_api.pending_updates.append(message_update(chat, "do you ship to Ireland?"))
+    poller = subprocess.Popen([sys.executable, "-m", "bot", "telegram", "--polling"], env=tg_bot.env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        answer = fake_api.wait_sent(chat, 1, timeout=60)[0]["text"]
+    finally:
+        poller.terminate()
+        output = poller.communicate(timeout=30)[0]
+    assert answer and "polling Telegram as @brightcart_test_bot" in output
+    assert fake_api.calls_of("deleteWebhook")  # getUpdates only works without a webhook
+    assert len(fake_api.sent_to(chat)) == 1  # the update was handed over once
 
 
 def test_long_text_is_split_at_telegrams_limit() -> None:
