@@ -6,6 +6,7 @@
     python -m bot agents add USERNAME --skills a,b --capacity N [--role supervisor]   (password on stdin)
     python -m bot agents list
     python -m bot telegram --polling | --set-webhook     (see bot/channels/telegram_cli.py)
+    python -m bot report [--since DAY] [--until DAY] [--channel C] [--format text|json|csv]
     python -m bot db upgrade                            apply database migrations
     python -m bot train                                 train the Rasa model if its inputs changed
     python -m bot bench latency                         latency/throughput vs a stock Rasa bot
@@ -66,6 +67,12 @@ def _telegram(args: argparse.Namespace) -> int:
     from bot.channels.telegram_cli import main
 
     return main(args.polling, args.set_webhook)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from bot.insight.report import main
+
+    return main(args.since, args.until, args.channel, args.format)
 
 
 def _db_upgrade(_: argparse.Namespace) -> int:
@@ -136,6 +143,13 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--polling", action="store_true", help="long-poll Telegram and feed the running bot")
     mode.add_argument("--set-webhook", action="store_true", help="point Telegram at BOT_TELEGRAM_WEBHOOK_URL")
     telegram.set_defaults(handler=_telegram)
+
+    report = commands.add_parser("report", help="the metrics (docs/metrics.md) for a date range")
+    report.add_argument("--since", help="first UTC day (default: 30 days before --until)")
+    report.add_argument("--until", help="day after the last (exclusive; default: now)")
+    report.add_argument("--channel", help="only this channel (rest, callback, widget, telegram)")
+    report.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    report.set_defaults(handler=_report)
 
     db = commands.add_parser("db", help="database").add_subparsers(required=True, metavar="action")
     db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)

@@ -45,12 +45,13 @@ class InteractionRecord(Base):
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, index=True)
     latency_ms = sa.Column(sa.Float)
     complaint_ref = sa.Column(sa.String(32), index=True)  # replies about a complaint
+    faq_decision = sa.Column(sa.String(16))  # FAQ replies: answer | suggest | unknown | selected
 
 
 RECORD_FIELDS = (
     "id", "conversation_id", "customer_id", "channel", "actor", "text", "intent",
     "intent_confidence", "entities", "faq_id", "faq_score", "faq_candidates", "action",
-    "created_at", "latency_ms", "complaint_ref",
+    "created_at", "latency_ms", "complaint_ref", "faq_decision",
 )
 
 

@@ -76,6 +76,7 @@ class _Context:
             "action": self.last_action,
             "latency_ms": latency,
             "complaint_ref": metadata.get("complaint_ref"),
+            "faq_decision": faq.get("decision"),
         }
 
     def _base(self, event: Event, actor: str) -> dict[str, Any]:
@@ -95,6 +96,7 @@ class _Context:
             "created_at": _when(event.get("timestamp")),
             "latency_ms": None,
             "complaint_ref": None,
+            "faq_decision": None,
         }
 
 
