@@ -7,6 +7,8 @@
     python -m bot agents list
     python -m bot telegram --polling | --set-webhook     (see bot/channels/telegram_cli.py)
     python -m bot report [--since DAY] [--until DAY] [--channel C] [--format text|json|csv]
+    python -m bot erase-customer CUSTOMER_ID            forget one customer everywhere (bot/privacy/erase.py)
+    python -m bot purge [--days N]                      forget conversations older than the retention period
     python -m bot db upgrade                            apply database migrations
     python -m bot train                                 train the Rasa model if its inputs changed
     python -m bot bench latency                         latency/throughput vs a stock Rasa bot
@@ -73,6 +75,23 @@ def _report(args: argparse.Namespace) -> int:
     from bot.insight.report import main
 
     return main(args.since, args.until, args.channel, args.format)
+
+
+def _erase(args: argparse.Namespace) -> int:
+    import json
+
+    from bot.config import load_settings
+    from bot.privacy.erase import erase_customer, purge
+    from bot.storage.migrate import upgrade
+
+    settings = load_settings()
+    upgrade(settings.database_url)
+    if args.command == "purge":
+        removed = purge(settings.database_url, settings.retention_days if args.days is None else args.days)
+    else:
+        removed = erase_customer(settings.database_url, args.customer_id)
+    print(json.dumps(removed))
+    return 0
 
 
 def _db_upgrade(_: argparse.Namespace) -> int:
@@ -150,6 +169,13 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--channel", help="only this channel (rest, callback, widget, telegram)")
     report.add_argument("--format", choices=("text", "json", "csv"), default="text")
     report.set_defaults(handler=_report)
+
+    erase = commands.add_parser("erase-customer", help="remove a customer's personal data everywhere")
+    erase.add_argument("customer_id", help="as in the records, e.g. telegram:12345, widget:ab12..., or a REST sender")
+    erase.set_defaults(handler=_erase, command="erase")
+    purge = commands.add_parser("purge", help="forget conversations older than BOT_RETENTION_DAYS (cron-safe)")
+    purge.add_argument("--days", type=int, help="override the retention period")
+    purge.set_defaults(handler=_erase, command="purge")
 
     db = commands.add_parser("db", help="database").add_subparsers(required=True, metavar="action")
     db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)

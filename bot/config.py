@@ -28,6 +28,8 @@ runner passes its settings to the processes it starts as these same environment 
 | telegram_api_url | BOT_TELEGRAM_API_URL | https://api.telegram.org (a self-hosted Bot API server) |
 | smtp_url | BOT_SMTP_URL | (empty: no email verification) e.g. smtp://user:pass@mail.example:587 |
 | mail_from | BOT_MAIL_FROM | Brightcart <no-reply@brightcart.example> |
+| redact | BOT_REDACT | email,phone,card,number (personal data replaced in stored text; "none" = off) |
+| retention_days | BOT_RETENTION_DAYS | 365 (`python -m bot purge` forgets conversations older than this) |
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ _ENV = {
     "telegram_api_url": "BOT_TELEGRAM_API_URL",
     "smtp_url": "BOT_SMTP_URL",
     "mail_from": "BOT_MAIL_FROM",
+    "redact": "BOT_REDACT",
+    "retention_days": "BOT_RETENTION_DAYS",
 }
 TELEGRAM_CHANNEL = "bot.channels.telegram.TelegramInput"
 
@@ -90,6 +94,8 @@ class Settings:
     telegram_api_url: str = "https://api.telegram.org"
     smtp_url: str = ""
     mail_from: str = "Brightcart <no-reply@brightcart.example>"
+    redact: str = "email,phone,card,number"
+    retention_days: int = 365
 
     @property
     def rasa_url(self) -> str:

@@ -36,6 +36,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import Session
 
 from bot.config import load_settings
+from bot.privacy.redaction import parse_kinds, redactor
 from bot.storage.db import session_scope
 from bot.storage.migrate import upgrade
 from bot.storage.models import ConversationEvent, InteractionRecord
@@ -65,7 +66,9 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
         **kwargs: Any,
     ) -> None:
         super().__init__(domain, event_broker, **kwargs)
-        self.url = url or load_settings().database_url
+        settings = load_settings()
+        self.url = url or settings.database_url
+        self.redact = redactor(parse_kinds(settings.redact))
         upgrade(self.url)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -86,10 +89,24 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
         with session_scope(self.url) as session:
             stored = self._session_events(session, tracker.sender_id).count()
             for data in itertools.islice(events, stored, None):
-                session.add(_event_row(tracker.sender_id, data))
+                session.add(_event_row(tracker.sender_id, self._redacted_event(data)))
             records = records_from_events(tracker.sender_id, events, stored)
             if records:
-                session.execute(sa.insert(InteractionRecord), records)
+                session.execute(sa.insert(InteractionRecord), [self._redacted_record(r) for r in records])
+
+    def _redacted_event(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Message text without personal data (slots keep theirs: forms need them, erase removes them)."""
+        if data.get("event") not in ("user", "bot") or not data.get("text"):
+            return data
+        data = data | {"text": self.redact(data["text"])}
+        if isinstance(data.get("parse_data"), dict):
+            data["parse_data"] = data["parse_data"] | {"text": data["text"]}
+        return data
+
+    def _redacted_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        entities = [e | {"value": self.redact(str(e["value"]))} if isinstance(e.get("value"), str) else e
+                    for e in record.get("entities") or []]
+        return record | {"text": self.redact(record["text"]), "entities": entities or record.get("entities")}
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The tracker of the latest conversation session."""
