@@ -38,9 +38,12 @@ from bot.console.sessions import COOKIE, LoggedIn
 from bot.handoff import agents, rasa_push
 from bot.handoff import service as handoffs
 from bot.handoff.service import HandoffConflict, HandoffError, HandoffNotFound
+from bot.insight import report, unanswered
 from bot.rasa_api import RasaUnavailable
+from faq_index import kb_edit
 
 STATIC = Path(__file__).parent / "static"
+CHART_JS = customer_pages.ASSETS / "node_modules" / "chart.js" / "dist" / "chart.umd.min.js"  # npm, make install
 # Everything else needs a login; customer pages (the widget, the demo shop) are for customers.
 PUBLIC_ROUTES = {("GET", "/login"), ("POST", "/login"), ("POST", "/api/login"), *customer_pages.CUSTOMER_ROUTES}
 SECURITY_HEADERS = {
@@ -61,6 +64,19 @@ class Credentials(BaseModel):
 
 class AgentMessage(BaseModel):
     text: str = Field(..., min_length=1, max_length=rasa_push.MAX_MESSAGE_CHARS)
+
+
+class NewEntry(BaseModel):
+    id: str = Field(..., max_length=64, description="e.g. delivery-ireland")
+    category: str = Field(..., max_length=32)
+    question: str = Field(..., min_length=3, max_length=300)
+    answer: str = Field(..., min_length=3, max_length=4000)
+    paraphrases: list[str] = Field(..., max_items=50)
+
+
+class NewParaphrases(BaseModel):
+    entry_id: str = Field(..., max_length=64)
+    paraphrases: list[str] = Field(..., min_items=1, max_items=50)
 
 
 class HandBack(BaseModel):
@@ -138,7 +154,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/static/{name}", include_in_schema=False)
     def static_file(name: str, _: LoggedIn = Depends(logged_in)) -> FileResponse:
-        if name not in {"console.js", "console.css"}:
+        if name == CHART_JS.name:
+            return FileResponse(CHART_JS, media_type="application/javascript")
+        if name not in {"console.js", "console.css", "dashboard.js"}:
             raise HTTPException(404, "no such file")
         return FileResponse(STATIC / name)
 
@@ -218,6 +236,54 @@ def create_app(settings: Settings) -> FastAPI:
     async def stream(request: Request, who: LoggedIn = Depends(logged_in)) -> StreamingResponse:
         return StreamingResponse(_events(request, who), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    # --- supervisors: the dashboard and the unanswered-questions loop ----------------------
+
+    def supervisor(who: LoggedIn = Depends(logged_in)) -> LoggedIn:
+        if not who.agent.is_supervisor:
+            raise HTTPException(403, "supervisors only")
+        return who
+
+    def supervisor_change(who: LoggedIn = Depends(may_change)) -> LoggedIn:
+        return supervisor(who)
+
+    @app.get("/dashboard", include_in_schema=False)
+    def dashboard_page(request: Request) -> Response:
+        who = sessions.find(url, request.cookies.get(COOKIE))
+        if who is None:
+            return RedirectResponse("/login", status_code=303)
+        if not who.agent.is_supervisor:
+            return JSONResponse({"detail": "supervisors only"}, status_code=403)
+        return FileResponse(STATIC / "dashboard.html")
+
+    @app.get("/api/metrics", summary="The metrics of docs/metrics.md for a date range and channel (supervisors)")
+    def metrics_api(since: str | None = None, until: str | None = None, channel: str | None = None,
+                    _: LoggedIn = Depends(supervisor)) -> dict[str, Any]:
+        return report.figures(url, since, until, channel)
+
+    @app.get("/api/unanswered", summary="Unanswered questions grouped by meaning, most frequent first (supervisors)")
+    async def unanswered_api(since: str | None = None, until: str | None = None, channel: str | None = None,
+                             _: LoggedIn = Depends(supervisor)) -> dict[str, Any]:
+        questions = report.figures(url, since, until, channel)["unanswered_questions"]
+        return {"groups": await asyncio.to_thread(_grouped, [q["text"] for q in questions])}
+
+    @app.post("/api/kb/entries", summary="Add a new FAQ entry (the next index build picks it up)")
+    def add_kb_entry(entry: NewEntry, _: LoggedIn = Depends(supervisor_change)) -> dict[str, Any]:
+        path = kb_edit.add_entry(settings.kb_dir, entry.id, entry.category, entry.question, entry.answer,
+                                 entry.paraphrases)
+        return {"written": path.name}
+
+    @app.post("/api/kb/paraphrases", summary="Add wordings to an existing FAQ entry")
+    def add_kb_paraphrases(body: NewParaphrases, _: LoggedIn = Depends(supervisor_change)) -> dict[str, Any]:
+        return {"written": kb_edit.add_paraphrases(settings.kb_dir, body.entry_id, body.paraphrases).name}
+
+    def _grouped(texts: list[str]) -> list[dict[str, Any]]:
+        index = _faq_index(settings)
+        groups = unanswered.group(texts, index.snapshot.encoder.encode)
+        for found in groups:
+            best = index.search(found["question"], 1).candidates
+            found["closest_entry"] = {"id": best[0].id, "question": best[0].question} if best else None
+        return groups
 
     @app.get("/api/openapi.json", include_in_schema=False)
     def openapi(_: LoggedIn = Depends(logged_in)) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any
 FAQ_ACTION = "action_answer_faq"
 FALLBACK_ACTION = "action_default_fallback"
 ANSWERED = ("answer", "selected")
+NOT_CONFIDENT = ("unknown", "suggest")  # "I don't know", and "did you mean ...?"
 
 
 @dataclass
@@ -54,7 +55,7 @@ def compute(rows: Rows, top: int = 10) -> dict[str, Any]:
 
 
 def unanswered_questions(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The customer messages the FAQ had no confident answer for (each with its conversation),
+    """The customer messages the FAQ had no confident answer for (unknown or did-you-mean),
     and those it answered after which the customer asked for a person."""
     found, last_customer, last_answered = [], {}, {}
     for record in records:
@@ -66,7 +67,7 @@ def unanswered_questions(records: Iterable[dict[str, Any]]) -> list[dict[str, An
         elif _is_faq_reply(record) and conversation in last_customer:
             question = {"text": last_customer[conversation]["text"], "conversation_id": conversation,
                         "created_at": last_customer[conversation]["created_at"]}
-            if record.get("faq_decision") == "unknown":
+            if record.get("faq_decision") in NOT_CONFIDENT:
                 found.append(question | {"why": "no confident answer"})
                 last_answered.pop(conversation, None)
             elif record.get("faq_decision") in ANSWERED:

@@ -26,17 +26,24 @@ def parse_day(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def figures(since: str | None, until: str | None, channel: str | None) -> dict[str, Any]:
+def date_range(since: str | None, until: str | None) -> tuple[datetime, datetime]:
+    """[since, until) from the user's dates; by default the last 30 days."""
     end = parse_day(until) if until else datetime.now(timezone.utc)
     start = parse_day(since) if since else end - timedelta(days=30)
     if start >= end:
-        raise ValueError("--since must be before --until")
-    result = metrics.compute(source.load(load_settings().database_url, start, end, channel))
-    return {"since": start.isoformat(), "until": end.isoformat(), "channel": channel} | result
+        raise ValueError("since must be before until")
+    return start, end
+
+
+def figures(url: str, since: str | None, until: str | None, channel: str | None) -> dict[str, Any]:
+    """Everything the report and the dashboard show, for the range and channel."""
+    start, end = date_range(since, until)
+    result = metrics.compute(source.load(url, start, end, channel or None))
+    return {"since": start.isoformat(), "until": end.isoformat(), "channel": channel or None} | result
 
 
 def main(since: str | None, until: str | None, channel: str | None, output: str) -> int:
-    report = figures(since, until, channel)
+    report = figures(load_settings().database_url, since, until, channel)
     if output == "json":
         print(json.dumps(report, indent=2, default=str))
     elif output == "csv":

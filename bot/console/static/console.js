@@ -196,6 +196,7 @@ async function start() {
   state.csrf = me.csrf_token;
   $("me").textContent = `${me.agent.username} (${me.agent.role}${me.agent.skills.length ? ": " + me.agent.skills.join(", ") : ""})`;
   $("active-title").textContent = me.agent.role === "supervisor" ? "All active chats" : "My chats";
+  $("dashboard-link").hidden = me.agent.role !== "supervisor";
   const canned = await api("/api/canned-replies");
   canned.replies.forEach((reply) => { const option = el("option", reply.title); option.value = reply.text; $("canned").append(option); });
   $("canned").addEventListener("change", () => { if ($("canned").value) $("reply").value = $("canned").value; $("canned").value = ""; $("reply").focus(); });

@@ -1,0 +1,158 @@
+// The supervisors' dashboard: the figures of docs/metrics.md from /api/metrics (the same code as
+// `python -m bot report`), charts with Chart.js, and the unanswered-questions loop.
+// Customer text is only ever put on the page with textContent.
+"use strict";
+
+const state = { csrf: "", charts: {} };
+const $ = (id) => document.getElementById(id);
+const RATE_TILES = [
+  ["conversations", "Conversations", false], ["containment_rate", "Containment", true],
+  ["handoff_rate", "Handoff rate", true], ["faq_answer_rate", "FAQ answer rate", true],
+  ["fallback_rate", "Fallback rate", true], ["complaints", "Complaints", false],
+  ["csat_mean", "CSAT (1-5)", false], ["csat_response_rate", "CSAT response rate", true],
+];
+
+function el(tag, text) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
+
+function show(value, percent) {
+  if (value === null || value === undefined) return "–";
+  return percent ? `${(value * 100).toFixed(1)}%` : String(value);
+}
+
+async function api(path, options = {}) {
+  const headers = { "Content-Type": "application/json" };
+  if (options.method && options.method !== "GET") headers["X-CSRF-Token"] = state.csrf;
+  const reply = await fetch(path, { credentials: "same-origin", ...options, headers });
+  if (reply.status === 401) { window.location.href = "/login"; throw new Error("logged out"); }
+  const body = await reply.json().catch(() => ({}));
+  if (!reply.ok) throw new Error(typeof body.detail === "string" ? body.detail : `request failed (${reply.status})`);
+  return body;
+}
+
+function query() {
+  const params = new URLSearchParams();
+  if ($("since").value) params.set("since", $("since").value);
+  if ($("until").value) {  // the form's "to" day is inclusive; the API's until is exclusive
+    const next = new Date(`${$("until").value}T00:00:00Z`);
+    next.setUTCDate(next.getUTCDate() + 1);
+    params.set("until", next.toISOString().slice(0, 10));
+  }
+  if ($("channel").value) params.set("channel", $("channel").value);
+  return params.toString();
+}
+
+function table(id, header, rows) {
+  const head = el("tr");
+  header.forEach((h) => head.append(el("th", h)));
+  $(id).replaceChildren(head, ...rows.map((cells) => {
+    const row = el("tr");
+    cells.forEach((c) => row.append(c instanceof Node ? wrap(c) : el("td", c)));
+    return row;
+  }));
+}
+
+function wrap(node) { const cell = el("td"); cell.append(node); return cell; }
+
+function chart(id, config) {
+  if (state.charts[id]) state.charts[id].destroy();
+  state.charts[id] = new window.Chart($(id), config);
+}
+
+function render(report) {
+  const totals = report.totals;
+  $("tiles").replaceChildren(...RATE_TILES.map(([key, label, percent]) => {
+    const tile = el("div"); tile.className = "tile"; tile.dataset.metric = key;
+    const value = el("div", show(totals[key], percent)); value.className = "value";
+    const name = el("div", label); name.className = "label";
+    tile.append(value, name);
+    return tile;
+  }));
+  const days = [...new Set(report.by_day_channel.map((r) => r.day))].sort();
+  const perDay = days.map((day) => report.by_day_channel.filter((r) => r.day === day));
+  const sum = (rows, key) => rows.reduce((total, r) => total + (r[key] || 0), 0);
+  chart("daily", {
+    type: "bar",
+    data: { labels: days, datasets: [
+      { label: "conversations", data: perDay.map((rows) => sum(rows, "conversations")), backgroundColor: "#93c5fd", yAxisID: "y" },
+      { label: "containment %", type: "line", borderColor: "#16a34a", yAxisID: "rate",
+        data: perDay.map((rows) => { const n = sum(rows, "conversations"); return n ? 100 * (n - sum(rows, "conversations_with_handoff")) / n : null; }) },
+    ] },
+    options: { animation: false, scales: { y: { beginAtZero: true, title: { display: true, text: "conversations" } },
+      rate: { position: "right", min: 0, max: 100, title: { display: true, text: "containment %" } } } },
+  });
+  const reasons = Object.entries(totals.handoff_rate_by_reason);
+  chart("reasons", {
+    type: "bar",
+    data: { labels: reasons.map(([r]) => r.replace(/_/g, " ")),
+      datasets: [{ label: "% of conversations", data: reasons.map(([, v]) => 100 * v), backgroundColor: "#fca5a5" }] },
+    options: { animation: false, indexAxis: "y", plugins: { legend: { display: false } } },
+  });
+  table("top-faq", ["entry", "answers"], report.top_faq_entries.map((e) => [e.faq_id, e.answers]));
+  table("complaints-category", ["category", "complaints"], Object.entries(totals.complaints_by_category));
+  table("complaints-status", ["status", "complaints"], Object.entries(totals.complaints_by_status));
+}
+
+async function renderUnanswered() {
+  const found = await api(`/api/unanswered?${query()}`);
+  table("unanswered", ["asked", "question and wordings", "make it knowledge"], found.groups.map((group) => {
+    const text = el("div");
+    text.className = "group";
+    text.append(el("div", group.question));
+    const examples = el("div", group.examples.join(" · ")); examples.className = "examples";
+    text.append(examples);
+    const actions = el("div");
+    if (group.closest_entry) {
+      const add = el("button", `Add to “${group.closest_entry.question}”`);
+      add.type = "button";
+      add.addEventListener("click", () => change("/api/kb/paraphrases",
+        { entry_id: group.closest_entry.id, paraphrases: group.examples }, add));
+      actions.append(add);
+    }
+    const create = el("button", "New FAQ entry…");
+    create.type = "button";
+    create.addEventListener("click", () => {
+      const answer = window.prompt(`Answer for “${group.question}”`);
+      const category = answer && window.prompt("Category (e.g. delivery, payment, returns)");
+      const id = category && window.prompt("Entry id (e.g. delivery-ireland)");
+      if (id) change("/api/kb/entries", { id, category, question: group.question, answer, paraphrases: group.examples }, create);
+    });
+    actions.append(create);
+    return [group.count, text, actions];
+  }));
+}
+
+async function change(path, body, button) {
+  try {
+    const done = await api(path, { method: "POST", body: JSON.stringify(body) });
+    button.textContent = `Saved in ${done.written}`;
+    button.disabled = true;
+    $("error").textContent = "";
+  } catch (error) { $("error").textContent = String(error.message || error); }
+}
+
+async function refresh(event) {
+  if (event) event.preventDefault();
+  try {
+    $("error").textContent = "";
+    render(await api(`/api/metrics?${query()}`));
+    await renderUnanswered();
+  } catch (error) { $("error").textContent = String(error.message || error); }
+}
+
+async function start() {
+  const me = await api("/api/me");
+  state.csrf = me.csrf_token;
+  $("me").textContent = `${me.agent.username} (${me.agent.role})`;
+  const today = new Date().toISOString().slice(0, 10);
+  const monthAgo = new Date(Date.now() - 29 * 86400000).toISOString().slice(0, 10);
+  $("since").value = monthAgo;
+  $("until").value = today;
+  $("filters").addEventListener("submit", refresh);
+  await refresh();
+}
+
+start().catch((error) => { $("error").textContent = String(error.message || error); });

@@ -1,0 +1,78 @@
+"""Add to the knowledge base files without rewriting them (comments and layout stay): a new
+entry appended to `<category>.yml`, or paraphrases appended to an existing entry. Every edit
+is validated with the same loader the build uses; an edit that would not load is undone."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from faq_index.kb import KnowledgeBaseError, load_kb
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+
+
+def add_entry(kb_dir: Path, entry_id: str, category: str, question: str, answer: str,
+              paraphrases: list[str]) -> Path:
+    """Append a new entry; KnowledgeBaseError if the id is taken or the entry is invalid."""
+    if not _ID.match(entry_id):
+        raise KnowledgeBaseError("the id must be lower-case letters, digits and '-', e.g. delivery-ireland")
+    if any(e.id == entry_id for e in load_kb(kb_dir)):
+        raise KnowledgeBaseError(f"an entry {entry_id!r} already exists")
+    if not re.match(r"^[a-z0-9-]+$", category):
+        raise KnowledgeBaseError("the category must be a word like delivery or payment")
+    path = kb_dir / f"{category}.yml"
+    block = (f"\n  - id: {entry_id}\n    category: {category}\n    question: {_quote(question)}\n"
+             f"    answer: {_quote(answer)}\n    paraphrases:\n"
+             + "".join(f"      - {_quote(p)}\n" for p in paraphrases))
+    original = path.read_text(encoding="utf-8") if path.exists() else "entries:\n"
+    _write_checked(kb_dir, path, original, original.rstrip("\n") + "\n" + block)
+    return path
+
+
+def add_paraphrases(kb_dir: Path, entry_id: str, paraphrases: list[str]) -> Path:
+    """Append paraphrases to an existing entry's list."""
+    for path in sorted(kb_dir.glob("*.yml")):
+        original = path.read_text(encoding="utf-8")
+        lines = original.splitlines(keepends=True)
+        start = next((i for i, line in enumerate(lines) if re.match(rf"^\s*- id:\s*{re.escape(entry_id)}\s*$", line)),
+                     None)
+        if start is None:
+            continue
+        end = next((i for i in range(start + 1, len(lines)) if re.match(r"^\s*- id:", lines[i])), len(lines))
+        heading = next((i for i in range(start, end) if re.match(r"^\s*paraphrases:\s*$", lines[i])), None)
+        if heading is None:
+            raise KnowledgeBaseError(f"entry {entry_id!r} has no paraphrases list to add to")
+        last = heading
+        while last + 1 < end and re.match(r"^\s*- ", lines[last + 1]):
+            last += 1
+        indent = _indent(lines[last]) if last != heading else _indent(lines[heading]) + "  "
+        added = [f"{indent}- {_quote(p)}\n" for p in paraphrases]
+        if not lines[last].endswith("\n"):
+            lines[last] += "\n"
+        _write_checked(kb_dir, path, original, "".join(lines[:last + 1] + added + lines[last + 1:]))
+        return path
+    raise KnowledgeBaseError(f"no entry {entry_id!r} in {kb_dir}")
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+def _quote(text: str) -> str:
+    """A YAML double-quoted scalar (JSON strings are valid YAML), on one line."""
+    return json.dumps(" ".join(text.split()), ensure_ascii=False)
+
+
+def _write_checked(kb_dir: Path, path: Path, original: str, edited: str) -> None:
+    existed = path.exists()
+    path.write_text(edited, encoding="utf-8")
+    try:
+        load_kb(kb_dir)
+    except KnowledgeBaseError:
+        if existed:
+            path.write_text(original, encoding="utf-8")
+        else:
+            path.unlink()
+        raise
