@@ -34,6 +34,7 @@ run: install
 
 test: install $(CHROMIUM)
 	$(PY) -m ruff check .
+	$(PY) -m bot prepare    # the long, cached steps (encoder tuning, Rasa training) outside the tests' timeouts
 	$(PY) -m pytest
 
 test-unit: install

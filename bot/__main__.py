@@ -11,6 +11,7 @@
     python -m bot purge [--days N]                      forget conversations older than the retention period
     python -m bot db upgrade                            apply database migrations
     python -m bot train                                 train the Rasa model if its inputs changed
+    python -m bot prepare                               tune + index the FAQ, train Rasa, migrate (each if needed)
     python -m bot bench latency                         latency/throughput vs a stock Rasa bot
 """
 
@@ -110,6 +111,14 @@ def _train(_: argparse.Namespace) -> int:
     return 0
 
 
+def _prepare(_: argparse.Namespace) -> int:
+    from bot.config import load_settings
+    from bot.runner import Stack
+
+    print(Stack(load_settings()).prepare(progress=True))
+    return 0
+
+
 def _bench_latency(args: argparse.Namespace) -> int:
     from bot.bench.latency import main
 
@@ -180,6 +189,8 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database").add_subparsers(required=True, metavar="action")
     db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)
     commands.add_parser("train", help="train the Rasa model if needed").set_defaults(handler=_train)
+    commands.add_parser("prepare", help="tune + index the FAQ, train Rasa, migrate: what `run` does before starting"
+                        ).set_defaults(handler=_prepare)
 
     bench = commands.add_parser("bench", help="benchmarks").add_subparsers(required=True, metavar="name")
     latency = bench.add_parser("latency", help="REST latency/throughput against a stock rasa init bot")

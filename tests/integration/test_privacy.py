@@ -61,6 +61,8 @@ def test_stored_text_is_redacted_and_erase_leaves_no_trace(bot: RunningBot) -> N
     assert "[card]" in texts and "[phone]" in texts and "BC-246810" in texts
     assert CARD not in stored and PHONE not in stored  # nowhere, not even in Rasa's event log
     assert EMAIL in stored  # kept where it is needed: the complaint's contact, the ticket message
+    logs = "".join(path.read_text(errors="replace") for path in bot.settings.run_dir.glob("*.log"))
+    assert CARD not in logs and PHONE not in logs and EMAIL not in logs  # nor in the servers' logs
 
     before = figures(bot)
     erased = cli(bot, "erase-customer", customer)
