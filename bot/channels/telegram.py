@@ -5,7 +5,8 @@ Webhook mode: Telegram POSTs each update to `/webhooks/telegram/webhook`. The ch
 - processes an `update_id` once, even when Telegram delivers it again after a timeout;
 - turns a button press (callback query) into its payload, and answers photos, stickers and
   edited messages politely instead of failing.
-Replies go out through `TelegramOutput`: buttons as inline keyboards, long text split at
+Replies are sent once the turn is recorded (a turn that could not be recorded sends nothing
+and is redelivered by Telegram), through `TelegramOutput`: buttons as inline keyboards, long text split at
 Telegram's 4096-character limit, 429 and 5xx answers retried with back-off, and a reply that
 still could not be delivered recorded in `undelivered_messages`.
 
@@ -31,7 +32,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -40,6 +41,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.channels import delivery
 from bot.channels.rest import clean_text
+from bot.stores.recording_tracker_store import save_failed
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +127,19 @@ class TelegramInput(InputChannel):
         if not message.text:  # photo, sticker, voice, location ...
             await self.output.send_text_message(chat_id, ONLY_TEXT)
             return
-        await on_new_message(self._user_message(message.text, chat_id, update))
+        await self._process(self._user_message(message.text, chat_id, update), on_new_message)
+
+    async def _process(self, message: UserMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Let Rasa handle the message, then send its replies, only once the turn is recorded:
+        when the records could not be written, nothing is sent and the update fails, so Telegram
+        delivers it again (see RecordingTrackerStore)."""
+        replies = message.output_channel
+        await on_new_message(message)
+        if save_failed(message.sender_id):
+            raise RuntimeError("the turn could not be recorded")
+        for reply in replies.messages:
+            reply = {k: v for k, v in reply.items() if k != "recipient_id"}  # collected with it; sent without
+            await self.output.send_response(message.sender_id, reply)
 
     async def _button_pressed(self, update: Update, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         query = update.callback_query
@@ -136,13 +150,14 @@ class TelegramInput(InputChannel):
         payload = self.output.payload_for(query.data or "")
         if query.message is None or not payload:
             return
-        await on_new_message(self._user_message(payload, str(query.message.chat.id), update))
+        await self._process(self._user_message(payload, str(query.message.chat.id), update), on_new_message)
 
     def _user_message(self, text: str, chat_id: str, update: Update) -> UserMessage:
         user = update.effective_user
         metadata = {"customer_id": f"telegram:{user.id}" if user else f"telegram-chat:{chat_id}",
                     "telegram_update_id": update.update_id}
-        return UserMessage(clean_text(text), self.output, chat_id, input_channel=self.name(), metadata=metadata)
+        return UserMessage(clean_text(text), CollectingOutputChannel(), chat_id, input_channel=self.name(),
+                           metadata=metadata)
 
 
 class TelegramOutput(OutputChannel):

@@ -7,7 +7,9 @@ Built on Rasa's socketio channel, with what the widget needs that the stock one 
   `session_persistence` never joins the room);
 - input checks: a message that is not a non-empty string of at most 4000 characters is
   answered with an `error_message` event and not processed;
-- agent messages carry the agent's name, so the widget can show who is talking.
+- agent messages carry the agent's name, so the widget can show who is talking;
+- replies are emitted once the turn is recorded; when it could not be, the customer gets an
+  `error_message` asking to send it again instead of replies the records do not back.
 
 Events: the widget emits `session_request {session_id}` and `user_uttered {message,
 session_id}`; the server emits `session_confirm <id>`, `bot_uttered {text, buttons?, agent?}`
@@ -26,7 +28,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -34,6 +36,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from bot.channels.rest import MAX_MESSAGE_CHARS, clean_text
+from bot.stores.recording_tracker_store import save_failed
 
 logger = logging.getLogger(__name__)
 SOCKETIO_PATH = "/socket.io"
@@ -114,9 +117,22 @@ class WidgetInput(InputChannel):
             if problem:
                 await sio.emit("error_message", {"error": problem}, room=sid)
                 return
-            message = UserMessage(clean_text(data["message"]), WidgetOutput(sio), session_id,
+            replies = CollectingOutputChannel()
+            message = UserMessage(clean_text(data["message"]), replies, session_id,
                                   input_channel=self.name(), metadata={"customer_id": f"widget:{session_id}"})
-            await on_new_message(message)
+            try:
+                await on_new_message(message)
+                unrecorded = save_failed(session_id)
+            except Exception:
+                logger.exception("processing a widget message failed")
+                unrecorded = True
+            if unrecorded:  # no reply the records do not back (see RecordingTrackerStore)
+                await sio.emit("error_message", {"error": "Sorry, I couldn't process that just now. Please send "
+                                                          "it again."}, room=sid)
+                return
+            output = WidgetOutput(sio)
+            for reply in replies.messages:
+                await output.send_response(session_id, reply)
 
         return webhook
 

@@ -270,6 +270,30 @@ def test_polling_mode_feeds_updates_to_the_running_bot(tg_bot: RunningBot, fake_
     assert len(fake_api.sent_to(chat)) == 1  # the update was handed over once
 
 
+def test_a_turn_that_cannot_be_recorded_sends_nothing_and_is_processed_on_redelivery(
+        tg_bot: RunningBot, fake_api: FakeBotApi) -> None:
+    import sqlalchemy as sa
+
+    chat = new_chat()
+    update = message_update(chat, "how long does delivery take?")
+    engine = sa.create_engine(tg_bot.settings.database_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE interaction_records RENAME TO interaction_records_away"))
+    try:
+        failed = post(tg_bot, update)
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sa.text("ALTER TABLE interaction_records_away RENAME TO interaction_records"))
+        engine.dispose()
+    assert failed.status_code == 500  # Telegram will deliver it again
+    time.sleep(1)
+    assert fake_api.sent_to(chat) == []  # no reply that the records do not back
+    assert post(tg_bot, update).status_code == 200  # the redelivery
+    assert "deliver" in fake_api.wait_sent(chat, 1)[0]["text"].lower()
+    records = list(iter_records(tg_bot.settings.database_url, conversation_id=str(chat)))
+    assert [r["actor"] for r in records] == ["customer", "bot"]
+
+
 def test_long_text_is_split_at_telegrams_limit() -> None:
     text = ("A sentence about delivery times and returns. " * 200).strip()
     parts = split_text(text)
