@@ -38,7 +38,7 @@ from bot.console.sessions import COOKIE, LoggedIn
 from bot.handoff import agents, rasa_push
 from bot.handoff import service as handoffs
 from bot.handoff.service import HandoffConflict, HandoffError, HandoffNotFound
-from bot.insight import report, unanswered
+from bot.insight import metrics, report, source, unanswered
 from bot.rasa_api import RasaUnavailable
 from faq_index import kb_edit
 
@@ -264,7 +264,9 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/api/unanswered", summary="Unanswered questions grouped by meaning, most frequent first (supervisors)")
     async def unanswered_api(since: str | None = None, until: str | None = None, channel: str | None = None,
                              _: LoggedIn = Depends(supervisor)) -> dict[str, Any]:
-        questions = report.figures(url, since, until, channel)["unanswered_questions"]
+        start, end = report.date_range(since, until)
+        records = (await asyncio.to_thread(source.load, url, start, end, channel or None)).records
+        questions = metrics.unanswered_questions(records)  # not the whole report: only its list
         return {"groups": await asyncio.to_thread(_grouped, [q["text"] for q in questions])}
 
     @app.post("/api/kb/entries", summary="Add a new FAQ entry (the next index build picks it up)")

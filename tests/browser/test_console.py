@@ -7,10 +7,8 @@ Set CONSOLE_SCREENSHOT=docs/img/console.png to save the README's screenshot from
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -18,7 +16,6 @@ from bot.handoff import service
 from tests.conftest import RunningBot, add_agent
 
 pytestmark = pytest.mark.integration
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "correct horse battery"
 HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> where is my order?'
 # Records the page's notifications (headless chromium shows none) and grants permission.
@@ -30,17 +27,11 @@ window.Notification = class { constructor(title, options) { window.__notificatio
 
 
 @pytest.fixture(scope="module")
-def page(bot: RunningBot) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        context = browser.new_context(viewport={"width": 1400, "height": 860})
-        context.add_init_script(NOTIFICATION_SPY)
-        yield context.new_page()
-        browser.close()
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1400, "height": 860})
+    context.add_init_script(NOTIFICATION_SPY)
+    yield context.new_page()
+    context.close()
 
 
 def customer() -> str:

@@ -9,34 +9,26 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import ConsoleClient, RunningBot, add_agent
 
 pytestmark = pytest.mark.integration
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "correct horse battery"
 MOON = ["do you deliver to the moon", "can you ship my order to the moon?"]
 
 
 @pytest.fixture(scope="module")
-def page(bot: RunningBot) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield browser.new_page(viewport={"width": 1400, "height": 1000})
-        browser.close()
+def page(browser: object) -> Iterator[object]:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    yield page
+    page.close()
 
 
 def report(bot: RunningBot, since: str, until: str) -> dict:

@@ -8,9 +8,6 @@ Set WIDGET_SCREENSHOT=docs/img/widget.png to save the README's screenshot from t
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -20,21 +17,8 @@ from faq_index import LiveIndex
 from tests.conftest import RunningBot
 
 pytestmark = pytest.mark.integration
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HOSTILE = '<img src=x onerror="window.__pwned = 1"><script>window.__pwned = 2</script> is my order lost?'
 SUGGEST_QUERY = "my account"
-
-
-@pytest.fixture(scope="module")
-def browser(bot: RunningBot) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 def open_chat(page: object) -> None:
