@@ -156,7 +156,7 @@ def create_app(settings: Settings) -> FastAPI:
     def static_file(name: str, _: LoggedIn = Depends(logged_in)) -> FileResponse:
         if name == CHART_JS.name:
             return FileResponse(CHART_JS, media_type="application/javascript")
-        if name not in {"console.js", "console.css", "dashboard.js"}:
+        if name not in {"api.js", "console.js", "console.css", "dashboard.js"}:
             raise HTTPException(404, "no such file")
         return FileResponse(STATIC / name)
 

@@ -8,30 +8,13 @@ const REASONS = {
   not_understood: "bot failed twice",
   urgent_complaint: "urgent complaint",
 };
-const state = { me: null, csrf: "", openId: null, openRecordId: null, seen: new Set(), firstSnapshot: true,
+const state = { me: null, openId: null, openRecordId: null, seen: new Set(), firstSnapshot: true,
   audio: null, snapshot: { queue: [], active: [] } };
 
 const $ = (id) => document.getElementById(id);
 
-function el(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  if (className) node.className = className;
-  return node;
-}
-
 function when(iso) {
   return iso ? new Date(iso).toLocaleString() : "";
-}
-
-async function api(path, options = {}) {
-  const headers = { "Content-Type": "application/json" };
-  if (options.method && options.method !== "GET") headers["X-CSRF-Token"] = state.csrf;
-  const reply = await fetch(path, { credentials: "same-origin", ...options, headers });
-  if (reply.status === 401) { window.location.href = "/login"; throw new Error("logged out"); }
-  const body = await reply.json().catch(() => ({}));
-  if (!reply.ok) throw new Error(typeof body.detail === "string" ? body.detail : `request failed (${reply.status})`);
-  return body;
 }
 
 function showError(error) {
@@ -193,7 +176,7 @@ async function searchFaq() {
 async function start() {
   const me = await api("/api/me");
   state.me = me.agent;
-  state.csrf = me.csrf_token;
+  session.csrf = me.csrf_token;
   $("me").textContent = `${me.agent.username} (${me.agent.role}${me.agent.skills.length ? ": " + me.agent.skills.join(", ") : ""})`;
   $("active-title").textContent = me.agent.role === "supervisor" ? "All active chats" : "My chats";
   $("dashboard-link").hidden = me.agent.role !== "supervisor";

@@ -3,7 +3,7 @@
 // Customer text is only ever put on the page with textContent.
 "use strict";
 
-const state = { csrf: "", charts: {} };
+const state = { charts: {} };
 const $ = (id) => document.getElementById(id);
 const RATE_TILES = [
   ["conversations", "Conversations", false], ["containment_rate", "Containment", true],
@@ -12,25 +12,9 @@ const RATE_TILES = [
   ["csat_mean", "CSAT (1-5)", false], ["csat_response_rate", "CSAT response rate", true],
 ];
 
-function el(tag, text) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  return node;
-}
-
 function show(value, percent) {
   if (value === null || value === undefined) return "–";
   return percent ? `${(value * 100).toFixed(1)}%` : String(value);
-}
-
-async function api(path, options = {}) {
-  const headers = { "Content-Type": "application/json" };
-  if (options.method && options.method !== "GET") headers["X-CSRF-Token"] = state.csrf;
-  const reply = await fetch(path, { credentials: "same-origin", ...options, headers });
-  if (reply.status === 401) { window.location.href = "/login"; throw new Error("logged out"); }
-  const body = await reply.json().catch(() => ({}));
-  if (!reply.ok) throw new Error(typeof body.detail === "string" ? body.detail : `request failed (${reply.status})`);
-  return body;
 }
 
 function query() {
@@ -145,7 +129,7 @@ async function refresh(event) {
 
 async function start() {
   const me = await api("/api/me");
-  state.csrf = me.csrf_token;
+  session.csrf = me.csrf_token;
   $("me").textContent = `${me.agent.username} (${me.agent.role})`;
   const today = new Date().toISOString().slice(0, 10);
   const monthAgo = new Date(Date.now() - 29 * 86400000).toISOString().slice(0, 10);
