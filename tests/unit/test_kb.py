@@ -84,3 +84,49 @@ def test_hash_changes_with_content_only(tmp_path: Path) -> None:
     first = kb_hash(load_kb(write(tmp_path, "delivery.yml", GOOD)))
     assert kb_hash(load_kb(write(tmp_path, "delivery.yml", GOOD + "\n# a comment\n"))) == first
     assert kb_hash(load_kb(write(tmp_path, "delivery.yml", GOOD.replace("Two", "Three")))) != first
+
+
+BILINGUAL = """
+entries:
+  - id: delivery-time
+    category: delivery
+    question:
+      en: How long does delivery take?
+      zh: 送货需要多长时间？
+    answer:
+      en: Two to four working days.
+      zh: 两到四个工作日。
+    paraphrases:
+      en: [when does it arrive, shipping time, how many days for delivery, delivry time]
+      zh: [几天能到, 快递要多久]
+"""
+
+
+def test_an_entry_covers_the_languages_it_has_an_answer_in(tmp_path: Path) -> None:
+    [entry] = load_kb(write(tmp_path, "delivery.yml", BILINGUAL))
+    assert entry.languages == ("en", "zh")
+    assert entry.question == "How long does delivery take?" and entry.answer == "Two to four working days."
+    assert entry.answers["zh"] == "两到四个工作日。"
+    assert entry.texts_in("zh") == ("送货需要多长时间？", "几天能到", "快递要多久")
+    assert len(entry.texts) == 5 + 3
+    assert entry.public()["answers"] == {"en": "Two to four working days.", "zh": "两到四个工作日。"}
+
+
+def test_the_shipped_kb_answers_every_entry_in_english_and_chinese() -> None:
+    entries = load_kb(ROOT / "data" / "faq")
+    assert all(e.languages == ("en", "zh") for e in entries)
+    assert all(len(e.paraphrases_by_language["zh"]) >= 4 for e in entries)
+
+
+ZH_ANSWER, ZH_QUESTION = "      zh: 两到四个工作日。\n", "      zh: 送货需要多长时间？\n"
+ZH_PARAPHRASES = "      zh: [几天能到, 快递要多久]\n"
+
+
+@pytest.mark.parametrize("text, expected", [
+    (BILINGUAL.replace(ZH_ANSWER, ""), "a 'zh' question but no 'zh' answer"),
+    (BILINGUAL.replace(ZH_ANSWER, "").replace(ZH_QUESTION, ""), "paraphrases in 'zh' but no 'zh' answer"),
+    (BILINGUAL.replace(ZH_PARAPHRASES, "      zh: [几天能到]\n"), "needs at least 2 paraphrases"),
+    (BILINGUAL.replace(ZH_ANSWER, ZH_ANSWER + "      fr: Deux à quatre jours.\n"), "unknown language 'fr'"),
+])
+def test_language_problems_are_named(tmp_path: Path, text: str, expected: str) -> None:
+    assert any(expected in problem for problem in problems(write(tmp_path, "delivery.yml", text)))
