@@ -13,6 +13,7 @@
     python -m bot train                                 train the Rasa model if its inputs changed
     python -m bot prepare                               tune + index the FAQ, train Rasa, migrate (each if needed)
     python -m bot bench latency                         latency/throughput vs a stock Rasa bot
+    python -m bot bench languages                       FAQ answer quality in Chinese and English
 """
 
 from __future__ import annotations
@@ -125,6 +126,12 @@ def _bench_latency(args: argparse.Namespace) -> int:
     return main(args.turns, args.users, args.turns_per_user, args.chart)
 
 
+def _bench_languages(args: argparse.Namespace) -> int:
+    from bot.bench.languages import main
+
+    return main(args.chart)
+
+
 def _parser() -> argparse.ArgumentParser:
     from bot.config import ROOT
 
@@ -199,6 +206,9 @@ def _parser() -> argparse.ArgumentParser:
     latency.add_argument("--turns-per-user", type=int, default=15)
     latency.add_argument("--chart", default=str(ROOT / "docs" / "img" / "latency.png"))
     latency.set_defaults(handler=_bench_latency)
+    languages = bench.add_parser("languages", help="FAQ P@1 on held-out Chinese and English questions, per encoder")
+    languages.add_argument("--chart", default=str(ROOT / "docs" / "img" / "languages.png"))
+    languages.set_defaults(handler=_bench_languages)
     return parser
 
 

@@ -197,7 +197,7 @@ def start_bot(tmp: Path, database_url: str, model: Path, **overrides: object) ->
     )
     from faq_index.train import current_model
 
-    build(kb_dir, settings.index_dir, model=current_model(settings.encoders_dir)[0], progress=False)
+    build(kb_dir, settings.index_dir, english_model=current_model(settings.encoders_dir)[0], progress=False)
     stack = Stack(settings)
     stack.start(model)
     try:

@@ -49,6 +49,7 @@ class HandoffView:
     skill: str | None
     status: str
     message: str | None
+    language: str | None
     agent: str | None
     agent_id: int | None
     created_at: datetime
@@ -75,6 +76,7 @@ class Request:
     reason: str
     skill: str | None = None
     message: str | None = None
+    language: str | None = None  # the customer's language (en, zh), shown to the agent
 
 
 def request(url: str, wanted: Request) -> HandoffView:
@@ -222,7 +224,7 @@ def _take(session: Session, handoff_id: int, agent_id: int, from_statuses: tuple
 def _new(wanted: Request, status: str) -> Handoff:
     return Handoff(conversation_id=wanted.conversation_id, customer_id=wanted.customer_id, channel=wanted.channel,
                    reason=wanted.reason, skill=wanted.skill, status=status, message=wanted.message,
-                   created_at=_now())
+                   language=wanted.language, created_at=_now())
 
 
 def _open_for(session: Session, conversation_id: str) -> Handoff | None:
@@ -248,7 +250,7 @@ def _view(session: Session, row: Handoff) -> HandoffView:
     agent = session.get(Agent, row.agent_id) if row.agent_id else None
     return HandoffView(
         id=row.id, conversation_id=row.conversation_id, customer_id=row.customer_id, channel=row.channel,
-        reason=row.reason, skill=row.skill, status=row.status, message=row.message,
+        reason=row.reason, skill=row.skill, status=row.status, message=row.message, language=row.language,
         agent=agent.username if agent else None, agent_id=row.agent_id, created_at=as_utc(row.created_at),
         assigned_at=as_utc(row.assigned_at), closed_at=as_utc(row.closed_at), close_mode=row.close_mode,
         rating=row.rating, queue_position=position,

@@ -146,6 +146,7 @@ class Handoff(Base):
     skill = sa.Column(sa.String(32))
     status = sa.Column(sa.String(16), nullable=False, index=True)
     message = sa.Column(sa.Text)  # what the customer left when nobody was available
+    language = sa.Column(sa.String(8))  # the customer's language when they asked (en, zh)
     agent_id = sa.Column(sa.Integer, sa.ForeignKey("agents.id"), index=True)
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
     assigned_at = sa.Column(sa.DateTime(timezone=True))

@@ -8,6 +8,9 @@ const REASONS = {
   not_understood: "bot failed twice",
   urgent_complaint: "urgent complaint",
 };
+// The customer's language, as the bot detected it (or the customer chose it).
+const LANGUAGES = { en: "English", zh: "Chinese 中文" };
+const languageOf = (handoff) => handoff.language ? LANGUAGES[handoff.language] || handoff.language : "";
 const state = { me: null, openId: null, openRecordId: null, seen: new Set(), firstSnapshot: true,
   audio: null, snapshot: { queue: [], active: [] } };
 
@@ -31,7 +34,8 @@ function handoffItem(handoff) {
   const place = handoff.status === "waiting" ? `#${handoff.queue_position} waiting` : handoff.status;
   const agent = handoff.agent && handoff.status === "active" ? ` · ${handoff.agent}` : "";
   item.append(el("div", `${REASONS[handoff.reason] || handoff.reason} · ${place}${agent}`, "meta"));
-  item.append(el("div", `${handoff.channel}${handoff.skill ? " · " + handoff.skill : ""} · ${when(handoff.created_at)}`, "meta"));
+  const language = languageOf(handoff) ? ` · ${languageOf(handoff)}` : "";
+  item.append(el("div", `${handoff.channel}${handoff.skill ? " · " + handoff.skill : ""}${language} · ${when(handoff.created_at)}`, "meta"));
   if (handoff.message) item.append(el("div", handoff.message, "meta"));
   item.addEventListener("click", () => openHandoff(handoff.id));
   return item;
@@ -104,7 +108,8 @@ function renderChat(pop) {
   $("chat").hidden = false;
   $("chat-title").textContent = `Customer ${h.customer_id}`;
   $("chat-meta").textContent = `${REASONS[h.reason] || h.reason} · ${h.status}${h.agent ? " (" + h.agent + ")" : ""}`
-    + ` · ${h.channel} · conversation ${h.conversation_id} · since ${when(h.created_at)}`;
+    + ` · ${h.channel}${languageOf(h) ? " · speaks " + languageOf(h) : ""} · conversation ${h.conversation_id}`
+    + ` · since ${when(h.created_at)}`;
   $("chat-message").textContent = h.message ? `Message left: ${h.message}` : "";
   $("chat-identity").textContent = pop.verified_emails.length
     ? `Verified: ${pop.verified_emails.join(", ")}${pop.linked_customers.length ? " · also " + pop.linked_customers.join(", ") : ""}`
