@@ -4,6 +4,7 @@ searched in batches when requests arrive together."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 from bot.config import load_settings
@@ -26,6 +27,8 @@ def faq_index() -> LiveIndex:
             # One thread per encode: requests are short and many. torch's default (all cores)
             # spins idle OpenMP threads and starved the Rasa server under load.
             torch.set_num_threads(1)
+            # The same for the multilingual encoder's OpenMP (read when its library loads).
+            os.environ["OMP_NUM_THREADS"] = "1"
             settings = load_settings()
             _index = LiveIndex(settings.index_dir, poll_seconds=settings.index_poll_seconds)
             _index.search("warm up")  # the first encode is slow; pay it before a customer does

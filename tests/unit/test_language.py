@@ -65,7 +65,7 @@ def test_a_bilingual_kb_is_searched_within_and_across_languages(tmp_path: Path) 
     (tmp_path / "kb" / "faq.yml").write_text(KB, encoding="utf-8")
     manifest = build(tmp_path / "kb", tmp_path / "index", english_model="all-MiniLM-L6-v2", progress=False)
     assert [(s["name"], s["model"]) for s in manifest["spaces"]] == [
-        ("en", "all-MiniLM-L6-v2"), ("multilingual", "use-multilingual-v3")]
+        ("en", "all-MiniLM-L6-v2"), ("multilingual", "use-multilingual-v3+multilingual-e5-small-q4")]
     index = LiveIndex(tmp_path / "index", poll_seconds=3600)
     try:
         english = index.search("how many days until my parcel gets here")
