@@ -92,7 +92,7 @@ def _chart(report: dict, path: Path) -> None:
         return report["engines"][name].get(key, {}).get("p_at_1", 0)
 
     x = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, ax = plt.subplots(figsize=(9, 4.8))
     ax.bar(x - 0.27, [p_at_1(n, "zh") for n in names], 0.27, label="Chinese questions, bilingual KB")
     ax.bar(x, [p_at_1(n, "zh_to_english_only_kb") for n in names], 0.27,
            label="Chinese questions, English-only KB")
@@ -102,7 +102,7 @@ def _chart(report: dict, path: Path) -> None:
     ax.set_ylim(0.5, 1.0)
     ax.set_ylabel("P@1 (first answer right)")
     ax.set_title(f"FAQ search on {report['engines'][names[-1]]['en']['questions']} held-out questions")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
