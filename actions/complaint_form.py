@@ -7,7 +7,11 @@ contact, then shows a summary to confirm. This validation action decides, turn b
   again;
 - a question, "cancel" or "a person please" fills nothing, so the form steps aside and the
   rules in data/rules.yml answer it (the form then resumes, or is cancelled);
-- an order reference or contact typed at another step corrects that detail.
+- an order reference or contact typed at another step corrects that detail;
+- "请用中文" / "English please" fills nothing and asks the same question again, in that language.
+
+Customers answer in English or Chinese: bot.complaints.parsing reads both, and every text
+the form sends comes in the customer's language (domain responses, or actions.wording).
 """
 
 from __future__ import annotations
@@ -19,10 +23,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.customer import CustomerMessage, latest_customer_message
+from actions.language import language_of
+from actions.wording import category_title, pick
 from bot.complaints import parsing
-from bot.complaints.parsing import CATEGORY_TITLES
+from faq_index.language import CHINESE, ENGLISH
 
 FORM = "complaint_form"
+# The payload of the button in utter_complaint_urgent (domain.yml).
 URGENT_HANDOFF_PAYLOAD = '/request_human{"handoff_reason": "urgent_complaint"}'
 NO_ORDER = "none"
 # Intents that step out of the form when the message does not answer the question asked.
@@ -30,10 +37,11 @@ STEP_OUT = {"cancel", "request_human", "complaint_status", "EXTERNAL_complaint_u
 QUESTION_INTENTS = {"ask_question", "out_of_scope", "nlu_fallback", "bot_challenge"}
 # Which detail "change the ..." means; checked in this order ("phone number" is a contact).
 FIELD_WORDS = (
-    ("contact", ("email", "e-mail", "phone", "contact", "mobile")),
-    ("order_ref", ("order", "reference")),
-    ("complaint_category", ("category", "type", "topic", "about")),
-    ("complaint_description", ("description", "details", "what happened", "text")),
+    ("contact", ("email", "e-mail", "phone", "contact", "mobile", "邮箱", "邮件", "电话", "手机", "联系")),
+    ("order_ref", ("order", "reference", "订单")),
+    ("complaint_category", ("category", "type", "topic", "about", "类别", "类型", "分类", "种类")),
+    ("complaint_description", ("description", "details", "what happened", "text", "描述", "经过", "详情", "内容",
+                               "说明")),
 )
 FORM_ACTIONS = {FORM, f"validate_{FORM}", "action_listen", "action_extract_slots", "action_ask_complaint_confirmed"}
 
@@ -53,6 +61,8 @@ class ValidateComplaintForm(Action):
             return _prefill_from_first_message(dispatcher, message)
         if _back_from_an_interruption(tracker):
             return []  # the message was a question the rules answered; just ask again
+        if message.asks_for_a_language():
+            return [SlotSet(requested, None)]  # the same question again, now in the chosen language
         corrections = _corrections(dispatcher, tracker, message, requested)
         if corrections:
             return corrections
@@ -74,14 +84,8 @@ def _prefill_from_first_message(dispatcher: CollectingDispatcher, message: Custo
         events.append(SlotSet("contact", contact))
     if parsing.describes_the_problem(text):
         events.append(SlotSet("complaint_description", text))
-    if urgent:
-        dispatcher.utter_message(
-            text="I'm really sorry about this. I've marked your complaint as urgent. "
-            "If you'd rather talk to a person right now, tap below; otherwise I'll take the details.",
-            buttons=[{"title": "Talk to a person now", "payload": URGENT_HANDOFF_PAYLOAD}],
-        )
-    else:
-        dispatcher.utter_message(text="I'm sorry to hear that. Let me take down your complaint.")
+    # utter_complaint_urgent has the "Talk to a person now" button (URGENT_HANDOFF_PAYLOAD).
+    dispatcher.utter_message(response="utter_complaint_urgent" if urgent else "utter_complaint_start")
     return events
 
 
@@ -112,11 +116,11 @@ def _corrections(
     order_ref = parsing.order_ref_in(message.text)
     if requested != "order_ref" and order_ref and order_ref != tracker.get_slot("order_ref"):
         events.append(SlotSet("order_ref", order_ref))
-        dispatcher.utter_message(text=f"Thanks, I've noted the order reference {order_ref}.")
+        dispatcher.utter_message(response="utter_complaint_order_ref_noted", order_ref=order_ref)
     contact = parsing.contact_in(message.text)
     if requested != "contact" and contact and contact != tracker.get_slot("contact"):
         events.append(SlotSet("contact", contact))
-        dispatcher.utter_message(text=f"Thanks, I'll use {contact} to reach you.")
+        dispatcher.utter_message(text=pick(CONTACT_NOTED, language_of(tracker)).format(contact=contact))
     if events and requested == "complaint_confirmed":
         events.append(SlotSet("complaint_confirmed", None))  # show the corrected summary
     return events
@@ -128,7 +132,7 @@ def _check_category(dispatcher: CollectingDispatcher, message: CustomerMessage) 
         return [SlotSet("complaint_category", category)]
     if _steps_out(message):
         return []
-    dispatcher.utter_message(text="Please choose one of the options, so the right team gets your complaint.")
+    dispatcher.utter_message(response="utter_complaint_choose_category")
     return [SlotSet("complaint_category", None)]
 
 
@@ -139,18 +143,15 @@ def _check_order_ref(dispatcher: CollectingDispatcher, message: CustomerMessage)
         return [SlotSet("order_ref", NO_ORDER)]
     if _steps_out(message):
         return []
-    dispatcher.utter_message(
-        text="That doesn't look like a Brightcart order reference: they look like BC-123456 "
-        "(it's in your order confirmation email). Please type it again, or tap 'No order number'."
-    )
+    dispatcher.utter_message(response="utter_complaint_bad_order_ref")
     return [SlotSet("order_ref", None)]
 
 
 def _check_description(dispatcher: CollectingDispatcher, message: CustomerMessage) -> list[EventType]:
-    if message.intent in STEP_OUT and message.confidence >= 0.6 and len(message.text.split()) <= 6:
+    if message.intent in STEP_OUT and message.confidence >= 0.6 and parsing.word_count(message.text) <= 6:
         return []
-    if problem := parsing.description_problem(message.text):
-        dispatcher.utter_message(text=problem)
+    if parsing.too_short_to_describe(message.text):
+        dispatcher.utter_message(response="utter_complaint_more_detail")
         return [SlotSet("complaint_description", None)]
     return [SlotSet("complaint_description", message.text)]
 
@@ -160,10 +161,7 @@ def _check_contact(dispatcher: CollectingDispatcher, message: CustomerMessage) -
         return [SlotSet("contact", contact)]
     if _steps_out(message):
         return []
-    dispatcher.utter_message(
-        text="That doesn't look like an email address or a phone number. Please type one we can reach you on, "
-        "for example jane@example.com or +44 20 7946 0958."
-    )
+    dispatcher.utter_message(response="utter_complaint_bad_contact")
     return [SlotSet("contact", None)]
 
 
@@ -172,14 +170,12 @@ def _check_confirmation(dispatcher: CollectingDispatcher, message: CustomerMessa
         return [SlotSet("complaint_confirmed", True)]
     field = message.entities.get("complaint_field") or _field_named_in(message.text)
     if field in CHANGEABLE and message.intent in {"complaint_change", "deny", "inform", "nlu_fallback", None}:
-        dispatcher.utter_message(text="Sure, let's change that.")
+        dispatcher.utter_message(response="utter_complaint_change_ok")
         return [SlotSet(field, None), SlotSet("complaint_confirmed", None)]
     if _steps_out(message):
         return []
-    if message.intent == "deny":
-        dispatcher.utter_message(text="No problem: choose what to change below, or cancel the complaint.")
-    else:
-        dispatcher.utter_message(text="Please choose one of the options below.")
+    dispatcher.utter_message(
+        response="utter_complaint_what_to_change" if message.intent == "deny" else "utter_choose_option_below")
     return [SlotSet("complaint_confirmed", None)]
 
 
@@ -210,28 +206,56 @@ class ActionAskComplaintConfirmed(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        dispatcher.utter_message(text=summary(tracker) + "\n\nShall I file it?", buttons=[
-            {"title": "Yes, file it", "payload": "/affirm"},
-            {"title": "Change the category", "payload": '/complaint_change{"complaint_field": "complaint_category"}'},
-            {"title": "Change the order number", "payload": '/complaint_change{"complaint_field": "order_ref"}'},
-            {"title": "Change the description",
+        # Built here, not as a response: the summary holds the customer's contact (see actions.wording).
+        language = language_of(tracker)
+        words = _SUMMARY[language]
+        dispatcher.utter_message(text=summary(tracker) + "\n\n" + words["confirm"], buttons=[
+            {"title": words["file"], "payload": "/affirm"},
+            {"title": words["change_category"],
+             "payload": '/complaint_change{"complaint_field": "complaint_category"}'},
+            {"title": words["change_order"], "payload": '/complaint_change{"complaint_field": "order_ref"}'},
+            {"title": words["change_description"],
              "payload": '/complaint_change{"complaint_field": "complaint_description"}'},
-            {"title": "Change the contact", "payload": '/complaint_change{"complaint_field": "contact"}'},
-            {"title": "Cancel", "payload": "/cancel"},
+            {"title": words["change_contact"], "payload": '/complaint_change{"complaint_field": "contact"}'},
+            {"title": words["cancel"], "payload": "/cancel"},
         ])
         return []
 
 
 def summary(tracker: Tracker) -> str:
-    """The complaint's details as the customer will see them confirmed."""
+    """The complaint's details as the customer will see them confirmed, in their language."""
+    language = language_of(tracker)
+    words = _SUMMARY[language]
     order_ref = tracker.get_slot("order_ref")
+    category = category_title(tracker.get_slot("complaint_category"), language,
+                              {ENGLISH: "not given", CHINESE: "未提供"})
     lines = [
-        "Here is your complaint:",
-        f"- About: {CATEGORY_TITLES.get(tracker.get_slot('complaint_category') or '', 'not given')}",
-        f"- Order: {'no order number' if order_ref in (None, NO_ORDER) else order_ref}",
-        f"- What happened: {tracker.get_slot('complaint_description')}",
-        f"- Contact: {tracker.get_slot('contact')}",
+        words["heading"],
+        words["about"].format(category),
+        words["order"].format(words["no_order"] if order_ref in (None, NO_ORDER) else order_ref),
+        words["what"].format(tracker.get_slot("complaint_description")),
+        words["contact"].format(tracker.get_slot("contact")),
     ]
     if tracker.get_slot("complaint_priority") == "urgent":
-        lines.append("- Priority: urgent")
+        lines.append(words["urgent"])
     return "\n".join(lines)
+
+
+# In Python because they hold the customer's contact (see actions.wording).
+CONTACT_NOTED = {ENGLISH: "Thanks, I'll use {contact} to reach you.", CHINESE: "谢谢，我们会通过 {contact} 联系您。"}
+_SUMMARY = {
+    ENGLISH: {
+        "heading": "Here is your complaint:", "about": "- About: {}", "order": "- Order: {}",
+        "no_order": "no order number", "what": "- What happened: {}", "contact": "- Contact: {}",
+        "urgent": "- Priority: urgent", "confirm": "Shall I file it?", "file": "Yes, file it",
+        "change_category": "Change the category", "change_order": "Change the order number",
+        "change_description": "Change the description", "change_contact": "Change the contact", "cancel": "Cancel",
+    },
+    CHINESE: {
+        "heading": "以下是您的投诉：", "about": "- 类别：{}", "order": "- 订单：{}",
+        "no_order": "无订单号", "what": "- 经过：{}", "contact": "- 联系方式：{}",
+        "urgent": "- 优先级：紧急", "confirm": "要提交这份投诉吗？", "file": "是的，提交",
+        "change_category": "修改类别", "change_order": "修改订单号",
+        "change_description": "修改描述", "change_contact": "修改联系方式", "cancel": "取消",
+    },
+}

@@ -1,14 +1,15 @@
 """Complaints after the form: file it, cancel it, tell its status, announce a status change.
 
 The form itself (collecting the details) is in actions/complaint_form.py; the records are
-kept by bot.complaints.service in the project's database.
+kept by bot.complaints.service in the project's database. Texts come in the customer's
+language: fixed ones are domain responses; those with a complaint's details (its contact)
+are built here with actions.wording.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -18,9 +19,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.complaint_form import NO_ORDER
 from actions.customer import latest_customer_message
+from actions.language import language_of
+from actions.wording import category_title, duration, moment, pick, status_title
 from bot.complaints import parsing, service
 from bot.complaints.service import ComplaintError, ComplaintView, Draft
 from bot.config import load_settings
+from faq_index.language import CHINESE, ENGLISH
 
 logger = logging.getLogger(__name__)
 FORM_SLOTS = ("complaint_category", "order_ref", "complaint_description", "contact", "complaint_confirmed",
@@ -56,14 +60,11 @@ class ActionFileComplaint(Action):
             complaint = await asyncio.to_thread(service.file, load_settings().database_url, _draft(tracker))
         except SQLAlchemyError:
             logger.exception("filing a complaint failed")
-            dispatcher.utter_message(
-                text="Sorry, I couldn't save your complaint just now. Please say 'I want to complain' again in a "
-                "minute: I still have your details."
-            )
+            dispatcher.utter_message(response="utter_complaint_not_saved")
             return [SlotSet("complaint_confirmed", None)]
+        language = language_of(tracker)
         dispatcher.utter_message(
-            text=f"Thank you. Your complaint is filed with reference {complaint.reference}. "
-            f"{_promise(complaint)} You can ask me \"what's the status of {complaint.reference}?\" any time.",
+            text=pick(_FILED, language).format(reference=complaint.reference, promise=_promise(complaint, language)),
             complaint_ref=complaint.reference,
         )
         if complaint.priority == "urgent":  # urgent complaints go to a person straight away
@@ -85,10 +86,7 @@ class ActionCancelComplaint(Action):
         if any((draft.category, draft.order_ref, draft.description, draft.contact)):
             await asyncio.to_thread(service.file, load_settings().database_url, draft, "cancelled")
         if latest_customer_message(tracker).intent == "cancel":
-            dispatcher.utter_message(
-                text="OK, I've cancelled it: no complaint was filed. If you change your mind, just say "
-                "\"I want to complain\"."
-            )
+            dispatcher.utter_message(response="utter_complaint_cancelled")
         return [ActiveLoop(None), SlotSet("requested_slot", None), *RESET]
 
 
@@ -102,27 +100,22 @@ class ActionComplaintStatus(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         message = latest_customer_message(tracker)
+        language = language_of(tracker)
         url = load_settings().database_url
         reference = parsing.complaint_ref_in(message.text)
         if reference:
             complaint = await asyncio.to_thread(service.find_for_customer, url, reference, message.customer_id)
             if complaint is None:
-                dispatcher.utter_message(
-                    text=f"I can't find a complaint {reference} filed from this chat. Please check the reference: "
-                    "it looks like C-2026-000123 and was in my confirmation message."
-                )
+                dispatcher.utter_message(response="utter_complaint_not_found", reference=reference)
                 return []
-            dispatcher.utter_message(text=status_text(complaint), complaint_ref=complaint.reference)
+            dispatcher.utter_message(text=status_text(complaint, language), complaint_ref=complaint.reference)
             return []
         complaints = await asyncio.to_thread(service.recent_for_customer, url, message.customer_id)
         if not complaints:
-            dispatcher.utter_message(
-                text="I can't find any complaint filed from this chat. If you have a reference (like "
-                "C-2026-000123), tell me and I'll look it up, or say \"I want to complain\" to file one."
-            )
+            dispatcher.utter_message(response="utter_no_complaints")
             return []
         for complaint in complaints:
-            dispatcher.utter_message(text=status_text(complaint), complaint_ref=complaint.reference)
+            dispatcher.utter_message(text=status_text(complaint, language), complaint_ref=complaint.reference)
         return []
 
 
@@ -144,29 +137,49 @@ class ActionNotifyComplaintUpdate(Action):
         if complaint.conversation_id != tracker.sender_id:
             logger.warning("status update for %s pushed to the wrong conversation", reference)
             return []
-        dispatcher.utter_message(text="Update on your complaint: " + status_text(complaint),
+        language = language_of(tracker)
+        dispatcher.utter_message(text=pick(_UPDATE, language) + status_text(complaint, language),
                                  complaint_ref=complaint.reference)
         return []
 
 
-def status_text(complaint: ComplaintView) -> str:
+def status_text(complaint: ComplaintView, language: str) -> str:
     """Reference, status, when it last changed, and the last note."""
-    text = (f"Complaint {complaint.reference} ({parsing.CATEGORY_TITLES.get(complaint.category or '', 'other')}) "
-            f"is {service.STATUS_TITLES[complaint.status]}, last updated {_when(complaint.updated_at)}.")
+    words = _STATUS[language]
+    text = words["status"].format(
+        reference=complaint.reference,
+        category=category_title(complaint.category, language, {ENGLISH: "other", CHINESE: "其他"}),
+        status=status_title(complaint.status, language), when=moment(complaint.updated_at, language))
     if complaint.last_note and complaint.status != "open":
-        text += f" Latest note from our team: {complaint.last_note}"
+        text += words["note"].format(complaint.last_note)
     elif complaint.status == "open":
-        text += " " + _promise(complaint)
+        text += words["then"] + _promise(complaint, language)
     return text
 
 
-def _promise(complaint: ComplaintView) -> str:
-    hours = service.RESPONSE_HOURS[complaint.priority]
-    within = f"{hours} hours" if hours < 24 else f"{hours // 24} days"
-    by = f" (by {_when(complaint.respond_by)})" if complaint.respond_by else ""
-    reach = f" at {complaint.contact}" if complaint.contact else ""
-    return f"Our team will get back to you{reach} within {within}{by}."
+def _promise(complaint: ComplaintView, language: str) -> str:
+    words = _PROMISE[language]
+    within = duration(service.RESPONSE_HOURS[complaint.priority], language)
+    by = words["by"].format(moment(complaint.respond_by, language)) if complaint.respond_by else ""
+    reach = words["reach"].format(complaint.contact) if complaint.contact else ""
+    return words["promise"].format(within=within, by=by, reach=reach)
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%a %d %b %Y, %H:%M UTC") if moment else "unknown"
+# Texts with the complaint's contact in them (see actions.wording), per language.
+_FILED = {
+    ENGLISH: "Thank you. Your complaint is filed with reference {reference}. {promise} You can ask me "
+             "\"what's the status of {reference}?\" any time.",
+    CHINESE: "谢谢。您的投诉已提交，编号为 {reference}。{promise}您可以随时问我“{reference} 处理得怎么样了？”。",
+}
+_UPDATE = {ENGLISH: "Update on your complaint: ", CHINESE: "您的投诉有新进展："}
+_STATUS = {
+    ENGLISH: {"status": "Complaint {reference} ({category}) is {status}, last updated {when}.",
+              "note": " Latest note from our team: {}", "then": " "},
+    CHINESE: {"status": "投诉 {reference}（{category}）{status}，最后更新于 {when}。",
+              "note": "我们团队的最新备注：{}", "then": ""},
+}
+_PROMISE = {
+    ENGLISH: {"promise": "Our team will get back to you{reach} within {within}{by}.", "reach": " at {}",
+              "by": " (by {})"},
+    CHINESE: {"promise": "我们的团队会在{within}内{by}{reach}回复您。", "reach": "通过 {} ", "by": "（{}之前）"},
+}

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Tracker
 
+from bot.complaints.parsing import word_count
+
 QUESTION_START = ("how", "what", "when", "where", "why", "who", "which", "can", "could", "do", "does", "did", "is",
                   "are", "will", "would", "should", "may", "have", "has")
+# Chinese asks with question words and particles, anywhere in the sentence, and often without "？".
+_QUESTION_ZH = re.compile(r"怎么|怎样|如何|什么|为什么|为啥|哪|多少|多久|几[天号点个时]|吗"
+                          r"|能不能|可不可以|是不是|有没有|是否")
+# A choose_language message longer than this is more likely a description that mentions a
+# language ("说明书只有英文") than a request to switch.
+LANGUAGE_REQUEST_MAX_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -21,9 +30,16 @@ class CustomerMessage:
     channel: str
 
     def looks_like_a_question(self) -> bool:
-        """A question mark or a question word first: the customer is asking, not answering."""
+        """A question mark, an English question word first, or a Chinese question word or particle
+        anywhere ("怎么", "吗"): the customer is asking, not answering."""
         words = self.text.strip().lower().split()
-        return self.text.rstrip().endswith("?") or bool(words and words[0] in QUESTION_START)
+        return (self.text.rstrip().endswith(("?", "？")) or bool(words and words[0] in QUESTION_START)
+                or bool(_QUESTION_ZH.search(self.text)))
+
+    def asks_for_a_language(self) -> bool:
+        """A request to switch language ("请用中文", "English please", the button), not an answer."""
+        return self.intent == "choose_language" and (
+            self.text.startswith("/") or word_count(self.text) <= LANGUAGE_REQUEST_MAX_WORDS)
 
 
 def latest_customer_message(tracker: Tracker) -> CustomerMessage:

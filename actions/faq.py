@@ -6,7 +6,9 @@ Three outcomes, decided by faq_index's calibrated thresholds:
 - unknown: say so plainly and offer to rephrase or reach a person.
 
 Each reply carries `faq` metadata (entry id, score, candidates): the tracker store copies it
-into the reply's interaction record; channels never show it to the customer.
+into the reply's interaction record; channels never show it to the customer. Answers and
+suggestions come in the customer's language when the entry has it (else in its own); the
+fixed texts are domain responses (utter_faq_*) with a Chinese variation.
 """
 
 from __future__ import annotations
@@ -18,24 +20,17 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.knowledge import faq_index, search
+from actions.language import language_of
+from actions.wording import pick
 from faq_index import SearchResult
+from faq_index.language import CHINESE, ENGLISH
 
 SELECT_PAYLOAD = '/ask_question{{"faq_id": "{}"}}'
-UNKNOWN_TEXT = (
-    "Sorry, I don't know the answer to that. You can rephrase your question, "
-    "or I can put you through to a person. Would you like to talk to someone?"
-)
-OUT_OF_SCOPE_TEXT = (
-    "That's outside what I can help with: I answer questions about Brightcart orders, "
-    "products, payment, delivery, returns and accounts. Would you like to talk to a person?"
-)
-STILL_UNKNOWN_TEXT = "Sorry, I still can't find an answer to that. Let me put you through to a person."
 # After this many "I don't know" answers in a row the bot stops guessing and gets a person.
 UNKNOWN_STREAK_LIMIT = 2
-OFFER_BUTTONS = [
-    {"title": "Yes, talk to a person", "payload": "/affirm"},
-    {"title": "No, I'll rephrase", "payload": "/deny"},
-]
+# Built here, not in utter_faq_did_you_mean: Rasa puts a response's own buttons before the
+# action's, and this one must come after the suggestions.
+NONE_OF_THESE = {ENGLISH: "None of these", CHINESE: "都不是"}
 
 
 class ActionAnswerFaq(Action):
@@ -47,44 +42,44 @@ class ActionAnswerFaq(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        language = language_of(tracker)
         selected = next(tracker.get_latest_entity_values("faq_id"), None)
         if selected:
-            return _answer_selected(dispatcher, str(selected))
+            return _answer_selected(dispatcher, str(selected), language)
         text = tracker.latest_message.get("text") or ""
         result = await search(text, k=3)
         if result.decision == "answer":
-            dispatcher.utter_message(text=result.top.answer, faq=_metadata(result, result.top.id))
+            dispatcher.utter_message(text=result.top.answer_in(language), faq=_metadata(result, result.top.id))
             return [SlotSet("offered_human", False), SlotSet("unknown_streak", 0)]
         if result.decision == "suggest":
             dispatcher.utter_message(
-                text="I'm not sure I understood. Did you mean one of these?",
-                buttons=[_select_button(c.question, c.id) for c in result.candidates]
-                + [{"title": "None of these", "payload": "/deny"}],
+                response="utter_faq_did_you_mean",
+                buttons=[_select_button(c.question_in(language), c.id) for c in result.candidates]
+                + [{"title": pick(NONE_OF_THESE, language), "payload": "/deny"}],
                 faq=_metadata(result, None),
             )
             return [SlotSet("offered_human", True)]
         streak = int(tracker.get_slot("unknown_streak") or 0) + 1
         if streak >= UNKNOWN_STREAK_LIMIT and not tracker.active_loop:
-            dispatcher.utter_message(text=STILL_UNKNOWN_TEXT, faq=_metadata(result, None))
+            dispatcher.utter_message(response="utter_faq_still_unknown", faq=_metadata(result, None))
             return [SlotSet("unknown_streak", 0), SlotSet("handoff_reason", "not_understood"),
                     FollowupAction("action_request_human")]
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        dispatcher.utter_message(
-            text=OUT_OF_SCOPE_TEXT if intent == "out_of_scope" else UNKNOWN_TEXT,
-            buttons=OFFER_BUTTONS,
+        dispatcher.utter_message(  # both responses carry the yes/no buttons for the offer of a person
+            response="utter_faq_out_of_scope" if intent == "out_of_scope" else "utter_faq_unknown",
             faq=_metadata(result, None),
         )
         return [SlotSet("offered_human", True), SlotSet("unknown_streak", streak)]
 
 
-def _answer_selected(dispatcher: CollectingDispatcher, entry_id: str) -> list[EventType]:
+def _answer_selected(dispatcher: CollectingDispatcher, entry_id: str, language: str) -> list[EventType]:
     """The customer picked a suggestion (button payload): answer that entry directly."""
     entry = faq_index().entry(entry_id)
     if entry is None:
-        dispatcher.utter_message(text="Sorry, that answer is no longer available. Could you ask again?")
+        dispatcher.utter_message(response="utter_faq_gone")
         return []
     dispatcher.utter_message(
-        text=entry["answer"],
+        text=(entry.get("answers") or {}).get(language) or entry["answer"],
         faq={"decision": "selected", "faq_id": entry_id, "faq_score": 1.0, "faq_candidates": None},
     )
     return [SlotSet("offered_human", False), SlotSet("unknown_streak", 0)]

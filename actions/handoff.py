@@ -9,6 +9,8 @@
   the team, filed as a ticket that agents see first.
 - action_ask_satisfaction: the agent handed back (EXTERNAL_handback); ask for a 1-5 rating.
 - action_store_rating: keep the customer's rating on the handoff.
+
+Every text is a domain response with a Chinese variation (the customer's language).
 """
 
 from __future__ import annotations
@@ -25,17 +27,22 @@ from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupA
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.customer import latest_customer_message
+from actions.customer import CustomerMessage, latest_customer_message
 from actions.knowledge import faq_index
+from actions.language import language_of
 from bot.config import Settings, load_settings
 from bot.handoff import agents, hours, service
 from bot.handoff.service import HandoffView, Request
 
 logger = logging.getLogger(__name__)
+# Stars read the same in every language; sent with the responses that ask for a rating.
 RATING_BUTTONS = [{"title": "★" * n, "payload": f'/rate{{"rating": {n}}}'} for n in range(1, 6)]
 TICKET_FORM = "ticket_form"
 LEAVE_NO_MESSAGE = {"deny", "cancel"}
-FALLBACK_CONTACT = "You can also email support@brightcart.example."
+# A rating typed in words: "4", "4 stars", "给4分" (digits next to Chinese need ASCII boundaries), "五星".
+_RATING_DIGIT = re.compile(r"\b([1-5])\b", re.ASCII)
+_RATING_ZH = re.compile(r"([一二两三四五])\s*(?:颗星|星|分)")
+_CHINESE_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
 AFTER_HANDOFF = [SlotSet("offered_human", False), SlotSet("handoff_reason", None), SlotSet("handoff_skill", None),
                  SlotSet("unknown_streak", 0)]
 
@@ -53,19 +60,18 @@ class ActionRequestHuman(Action):
         message = latest_customer_message(tracker)
         skill = tracker.get_slot("handoff_skill") or _skill_of_last_faq(tracker)
         wanted = Request(conversation_id=tracker.sender_id, customer_id=message.customer_id, channel=message.channel,
-                         reason=_reason(tracker), skill=skill)
+                         reason=_reason(tracker), skill=skill, language=language_of(tracker))
         try:
             if not await asyncio.to_thread(_someone_available, settings):
-                dispatcher.utter_message(text=_nobody_available_text(settings))
+                _say_nobody_available(dispatcher, settings)
                 return [*AFTER_HANDOFF, SlotSet("ticket_reason", wanted.reason), SlotSet("handoff_skill", wanted.skill),
                         FollowupAction(TICKET_FORM)]
             handoff = await asyncio.to_thread(service.request, settings.database_url, wanted)
         except SQLAlchemyError:
             logger.exception("queueing a handoff failed")
-            dispatcher.utter_message(text="Sorry, I couldn't reach our team just now. Please ask again in a minute. "
-                                     + FALLBACK_CONTACT)
+            dispatcher.utter_message(response="utter_handoff_failed")
             return AFTER_HANDOFF
-        dispatcher.utter_message(text=_queued_text(handoff))
+        _say_queued(dispatcher, handoff)
         return [*AFTER_HANDOFF, ConversationPaused()]
 
 
@@ -83,6 +89,8 @@ class ValidateTicketForm(Action):
         message = latest_customer_message(tracker)
         if message.intent in LEAVE_NO_MESSAGE or not message.text.strip():
             return []  # fills nothing: the rules for deny/cancel inside the form end it
+        if message.asks_for_a_language():
+            return [SlotSet("ticket_message", None)]  # asked again, in the chosen language
         return [SlotSet("ticket_message", message.text.strip())]
 
 
@@ -98,18 +106,16 @@ class ActionFileTicket(Action):
         message = latest_customer_message(tracker)
         wanted = Request(conversation_id=tracker.sender_id, customer_id=message.customer_id, channel=message.channel,
                          reason=tracker.get_slot("ticket_reason") or "customer_asked",
-                         skill=tracker.get_slot("handoff_skill"), message=tracker.get_slot("ticket_message"))
+                         skill=tracker.get_slot("handoff_skill"), message=tracker.get_slot("ticket_message"),
+                         language=language_of(tracker))
         reset = [SlotSet("ticket_message", None), SlotSet("ticket_reason", None), SlotSet("handoff_skill", None)]
         try:
             ticket = await asyncio.to_thread(service.leave_ticket, load_settings().database_url, wanted)
         except SQLAlchemyError:
             logger.exception("filing a ticket failed")
-            dispatcher.utter_message(text="Sorry, I couldn't save your message just now. " + FALLBACK_CONTACT)
+            dispatcher.utter_message(response="utter_ticket_not_saved")
             return reset
-        dispatcher.utter_message(
-            text=f"Thank you: your message is with our team (ticket #{ticket.id}). The first person to come online "
-            "will read it and reply in this chat. Meanwhile I'm here for any other question."
-        )
+        dispatcher.utter_message(response="utter_ticket_filed", ticket_id=ticket.id)
         return reset
 
 
@@ -122,7 +128,7 @@ class ActionCancelTicket(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        dispatcher.utter_message(text="OK, no message then. I'm still here if you have a question. " + FALLBACK_CONTACT)
+        dispatcher.utter_message(response="utter_ticket_cancelled")
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("ticket_message", None),
                 SlotSet("ticket_reason", None), SlotSet("handoff_skill", None)]
 
@@ -137,10 +143,9 @@ class ActionAskSatisfaction(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         mode = next(tracker.get_latest_entity_values("close_mode"), "closed")
-        opening = ("You're back with me, the Brightcart bot: ask me anything."
-                   if mode == "to_bot" else "Our team member has finished this chat.")
-        dispatcher.utter_message(text=f"{opening} How satisfied are you with the help you got, from 1 (not at all) "
-                                 "to 5 (very)?", buttons=RATING_BUTTONS)
+        dispatcher.utter_message(
+            response="utter_satisfaction_question_back_to_bot" if mode == "to_bot" else "utter_satisfaction_question",
+            buttons=RATING_BUTTONS)
         return []
 
 
@@ -155,13 +160,13 @@ class ActionStoreRating(Action):
     ) -> list[EventType]:
         rating = _rating(tracker)
         if rating is None:
-            dispatcher.utter_message(text="Please pick a rating from 1 to 5.", buttons=RATING_BUTTONS)
+            dispatcher.utter_message(response="utter_rating_invalid", buttons=RATING_BUTTONS)
             return []
         try:
             await asyncio.to_thread(service.rate, load_settings().database_url, tracker.sender_id, rating)
         except SQLAlchemyError:
             logger.exception("storing a rating failed")
-        dispatcher.utter_message(text="Thank you for your feedback! Anything else I can help with?")
+        dispatcher.utter_message(response="utter_rating_thanks")
         return []
 
 
@@ -205,28 +210,38 @@ def _someone_available(settings: Settings) -> bool:
     return hours.is_open(settings.opening_hours, now) and agents.any_online(settings.database_url)
 
 
-def _nobody_available_text(settings: Settings) -> str:
-    when = f" Our team is here {settings.opening_hours} ({settings.timezone})." if settings.opening_hours else ""
-    return "I'm sorry, nobody from our team is available right now." + when
+def _say_nobody_available(dispatcher: CollectingDispatcher, settings: Settings) -> None:
+    if settings.opening_hours:
+        dispatcher.utter_message(response="utter_nobody_available_hours", opening_hours=settings.opening_hours,
+                                 timezone=settings.timezone)
+    else:
+        dispatcher.utter_message(response="utter_nobody_available")
 
 
-def _queued_text(handoff: HandoffView) -> str:
+def _say_queued(dispatcher: CollectingDispatcher, handoff: HandoffView) -> None:
     if handoff.status == "active" and handoff.agent:
-        return (f"I'm putting you through to {handoff.agent} from our team, who will reply here in a moment. "
-                "From now on you're talking to a person.")
-    ahead = (handoff.queue_position or 1) - 1
-    place = "You're next in line" if ahead == 0 else f"You're number {ahead + 1} in the queue"
-    return (f"I'm putting you through to a person from our team. {place}: please stay in this chat, and feel free to "
-            "write your question meanwhile. I'll stay quiet while you wait.")
+        # Not `agent=`: channels read that key as "an agent wrote this" (bot/channels/widget.py).
+        dispatcher.utter_message(response="utter_handoff_to_agent", agent_name=handoff.agent)
+    elif (handoff.queue_position or 1) <= 1:
+        dispatcher.utter_message(response="utter_handoff_queued_next")
+    else:
+        dispatcher.utter_message(response="utter_handoff_queued", position=handoff.queue_position)
 
 
 def _rating(tracker: Tracker) -> int | None:
     value = next(tracker.get_latest_entity_values("rating"), None)
     if value is None:
-        found = re.search(r"\b([1-5])\b", latest_customer_message(tracker).text)
-        value = found.group(1) if found else None
+        value = _rating_in_words(latest_customer_message(tracker))
     try:
         rating = int(value) if value is not None else None
     except (TypeError, ValueError):
         return None
     return rating if rating is not None and 1 <= rating <= 5 else None
+
+
+def _rating_in_words(message: CustomerMessage) -> int | None:
+    if found := _RATING_DIGIT.search(message.text):
+        return int(found.group(1))
+    if found := _RATING_ZH.search(message.text):
+        return _CHINESE_DIGITS[found.group(1)]
+    return None
