@@ -15,13 +15,14 @@ from collections.abc import Callable
 KINDS = ("card", "email", "phone", "number")
 EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # 13-19 digits, optionally grouped by spaces or dashes (how people type card numbers).
-CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])", re.ASCII)
 # +44 20 7946 0958, (020) 7946-0958, 07700900123: 7-15 digits with separators; a leading +
 # or ( or a separator makes it a phone number rather than an amount.
-PHONE = re.compile(r"(?<![\w-])(?:\+|00)?\(?\d{1,4}\)?(?:[ .-]?\(?\d{2,5}\)?){1,5}(?![\w-])")
-LONG_NUMBER = re.compile(r"(?<![\w-])\d{8,}(?![\w-])")
+PHONE = re.compile(r"(?<![\w-])(?:\+|00)?\(?\d{1,4}\)?(?:[ .-]?\(?\d{2,5}\)?){1,5}(?![\w-])", re.ASCII)
+LONG_NUMBER = re.compile(r"(?<![\w-])\d{8,}(?![\w-])", re.ASCII)
 # Kept as they are: order and complaint references, and dates (2026-12-01, 25/11/2026, 12/27).
-REFERENCE = re.compile(r"\b(?:BC-\d{6}|C-\d{4}-\d{6}|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?)\b", re.IGNORECASE)
+REFERENCE = re.compile(r"\b(?:BC-\d{6}|C-\d{4}-\d{6}|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?)\b",
+                       re.IGNORECASE | re.ASCII)
 
 
 def luhn_valid(digits: str) -> bool:
