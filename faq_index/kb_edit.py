@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from faq_index.kb import KnowledgeBaseError, load_kb
+from faq_index.language import ENGLISH, detect_language
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 
@@ -32,7 +33,8 @@ def add_entry(kb_dir: Path, entry_id: str, category: str, question: str, answer:
 
 
 def add_paraphrases(kb_dir: Path, entry_id: str, paraphrases: list[str]) -> Path:
-    """Append paraphrases to an existing entry's list."""
+    """Append paraphrases to an existing entry's list; with lists per language, each to the
+    list of its own language (Chinese or English, told by script)."""
     for path in sorted(kb_dir.glob("*.yml")):
         original = path.read_text(encoding="utf-8")
         lines = original.splitlines(keepends=True)
@@ -44,16 +46,33 @@ def add_paraphrases(kb_dir: Path, entry_id: str, paraphrases: list[str]) -> Path
         heading = next((i for i in range(start, end) if re.match(r"^\s*paraphrases:\s*$", lines[i])), None)
         if heading is None:
             raise KnowledgeBaseError(f"entry {entry_id!r} has no paraphrases list to add to")
-        last = heading
-        while last + 1 < end and re.match(r"^\s*- ", lines[last + 1]):
-            last += 1
-        indent = _indent(lines[last]) if last != heading else _indent(lines[heading]) + "  "
-        added = [f"{indent}- {_quote(p)}\n" for p in paraphrases]
-        if not lines[last].endswith("\n"):
-            lines[last] += "\n"
-        _write_checked(kb_dir, path, original, "".join(lines[:last + 1] + added + lines[last + 1:]))
+        per_language = heading + 1 < end and re.match(r"^\s*[a-z]{2}:\s*$", lines[heading + 1])
+        for paraphrase in paraphrases:
+            if per_language:
+                language = detect_language(paraphrase) or ENGLISH
+                list_heading = next((i for i in range(heading + 1, end)
+                                     if re.match(rf"^\s*{language}:\s*$", lines[i])), None)
+                if list_heading is None:
+                    raise KnowledgeBaseError(f"entry {entry_id!r} has no '{language}' paraphrases to add to")
+            else:
+                list_heading = heading
+            _append_item(lines, list_heading, paraphrase)
+            end += 1
+        _write_checked(kb_dir, path, original, "".join(lines))
         return path
     raise KnowledgeBaseError(f"no entry {entry_id!r} in {kb_dir}")
+
+
+def _append_item(lines: list[str], heading: int, text: str) -> None:
+    """Insert `- text` after the last item of the list under `lines[heading]`."""
+    last = heading
+    while last + 1 < len(lines) and re.match(r"^\s*- ", lines[last + 1]) and \
+            _indent(lines[last + 1]) > _indent(lines[heading]):
+        last += 1
+    indent = _indent(lines[last]) if last != heading else _indent(lines[heading]) + "  "
+    if not lines[last].endswith("\n"):
+        lines[last] += "\n"
+    lines.insert(last + 1, f"{indent}- {_quote(text)}\n")
 
 
 def _indent(line: str) -> str:

@@ -130,3 +130,29 @@ ZH_PARAPHRASES = "      zh: [几天能到, 快递要多久]\n"
 ])
 def test_language_problems_are_named(tmp_path: Path, text: str, expected: str) -> None:
     assert any(expected in problem for problem in problems(write(tmp_path, "delivery.yml", text)))
+
+
+def test_paraphrases_are_added_to_the_list_of_their_language(tmp_path: Path) -> None:
+    from faq_index.kb_edit import add_paraphrases
+
+    write(tmp_path, "delivery.yml", BILINGUAL.replace(
+        "      en: [when does it arrive, shipping time, how many days for delivery, delivry time]\n",
+        "      en:\n        - when does it arrive\n        - shipping time\n"
+        "        - how many days\n        - delivry time\n"
+    ).replace(ZH_PARAPHRASES, "      zh:\n        - 几天能到\n        - 快递要多久\n"))
+    add_paraphrases(tmp_path, "delivery-time", ["parcel ETA please", "包裹什么时候到"])
+    [entry] = load_kb(tmp_path)
+    assert entry.paraphrases_by_language["en"][-1] == "parcel ETA please"
+    assert entry.paraphrases_by_language["zh"] == ("几天能到", "快递要多久", "包裹什么时候到")
+
+
+def test_paraphrases_are_added_to_a_plain_list(tmp_path: Path) -> None:
+    from faq_index.kb_edit import add_paraphrases
+
+    write(tmp_path, "delivery.yml", GOOD.replace(
+        "    paraphrases: [when does it arrive, shipping time, how many days for delivery, delivry time]\n",
+        "    paraphrases:\n      - when does it arrive\n      - shipping time\n"
+        "      - how many days\n      - delivry time\n"))
+    add_paraphrases(tmp_path, "delivery-time", ["parcel ETA please"])
+    [entry] = load_kb(tmp_path)
+    assert entry.paraphrases[-1] == "parcel ETA please" and len(entry.paraphrases) == 5
