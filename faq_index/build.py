@@ -79,7 +79,7 @@ def build(
         plans = [SpacePlan("main", model, None)]
     else:
         english_model = english_model or current_model(encoders_dir or DEFAULT_ENCODERS_DIR)[0]
-        plans = plan_spaces(entries, english_model, multilingual_model)
+        plans = plan_spaces(_languages(entries), english_model, multilingual_model)
     content_hash = kb_hash(entries)
     current = read_manifest(out)
     if not force and current and _same_inputs(current, content_hash, plans, exact_max):
@@ -96,7 +96,7 @@ def build(
         "model": plans[0].model,
         "kb_hash": content_hash,
         "entries": len(entries),
-        "languages": sorted({language for e in entries for language in e.languages}),
+        "languages": sorted(_languages(entries)),
         "vectors": sum(info["vectors"] for _, _, info in spaces),
         "dim": first["dim"],
         "index_kind": first["index_kind"],
@@ -117,12 +117,16 @@ def build(
     return manifest
 
 
-def plan_spaces(entries: list[Entry], english_model: str, multilingual_model: str) -> list[SpacePlan]:
+def plan_spaces(languages: set[str], english_model: str, multilingual_model: str) -> list[SpacePlan]:
     """One English space for an English-only KB; an English and a multilingual one otherwise."""
-    languages = {language for entry in entries for language in entry.languages}
     if languages <= {ENGLISH}:
         return [SpacePlan("main", english_model, None)]
     return [SpacePlan(ENGLISH, english_model, (ENGLISH,)), SpacePlan("multilingual", multilingual_model, None)]
+
+
+def _languages(entries: list[Entry]) -> set[str]:
+    """Every language some entry of the KB answers in."""
+    return {language for entry in entries for language in entry.languages}
 
 
 def _build_space(out: Path, plan: SpacePlan, encoder: Encoder, entries: list[Entry], exact_max: int,

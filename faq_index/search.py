@@ -73,9 +73,6 @@ class Space:
         self.vectors = VectorIndex.load(directory / "spaces" / self.name)
         self.encoder = encoder if encoder is not None and encoder.name == self.model else load_encoder(self.model)
 
-    def serves(self, language: str | None) -> bool:
-        return self.languages is None or language in self.languages
-
 
 class Snapshot:
     """One loaded index version: entries and one or more vector spaces."""
@@ -86,7 +83,6 @@ class Snapshot:
         self.entries: list[dict] = json.loads((directory / "entries.json").read_text(encoding="utf-8"))
         self.by_id = {e["id"]: e for e in self.entries}
         self.spaces = [Space(directory, info, encoder) for info in self.manifest["spaces"]]
-        self.thresholds = self.spaces[0].thresholds
 
     @property
     def encoder(self) -> Encoder:
