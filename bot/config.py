@@ -30,6 +30,11 @@ runner passes its settings to the processes it starts as these same environment 
 | mail_from | BOT_MAIL_FROM | Brightcart <no-reply@brightcart.example> |
 | redact | BOT_REDACT | email,phone,card,number (personal data replaced in stored text; "none" = off) |
 | retention_days | BOT_RETENTION_DAYS | 365 (`python -m bot purge` forgets conversations older than this) |
+| rate_limit | BOT_RATE_LIMIT | 30/60 (messages/seconds per customer on REST, Telegram and the widget; "off" = none) |
+
+The rate limit is counted per sender in each Rasa server process (several replicas each count
+separately; a per-client-IP limit belongs in the production nginx in front), see
+bot/channels/rate_limit.py.
 """
 
 from __future__ import annotations
@@ -66,6 +71,7 @@ _ENV = {
     "mail_from": "BOT_MAIL_FROM",
     "redact": "BOT_REDACT",
     "retention_days": "BOT_RETENTION_DAYS",
+    "rate_limit": "BOT_RATE_LIMIT",
 }
 TELEGRAM_CHANNEL = "bot.channels.telegram.TelegramInput"
 
@@ -96,6 +102,7 @@ class Settings:
     mail_from: str = "Brightcart <no-reply@brightcart.example>"
     redact: str = "email,phone,card,number"
     retention_days: int = 365
+    rate_limit: str = "30/60"
 
     @property
     def rasa_url(self) -> str:

@@ -1,9 +1,11 @@
 """The customer REST channel: `POST /webhooks/rest/webhook` with {"sender", "message"}.
 
 Rasa's stock REST channel answers bad input with a 500 or an empty 200. This one checks the
-request first and answers every problem with a 4xx and a JSON `error` message; accepted
-messages are cleaned of control characters (PostgreSQL cannot store NUL) and go to Rasa,
-whose save commits the records before this handler returns the replies.
+request first and answers every problem with a 4xx and a JSON `error` message; a sender over
+the rate limit (BOT_RATE_LIMIT, bot/channels/rate_limit.py) gets 429 with `Retry-After` and
+nothing is processed or recorded; accepted messages are cleaned of control characters
+(PostgreSQL cannot store NUL) and go to Rasa, whose save commits the records before this
+handler returns the replies.
 
     curl -s localhost:5005/webhooks/rest/webhook -d '{"sender": "c1", "message": "hi"}'
 """
@@ -21,6 +23,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels import rate_limit
+from bot.config import load_settings
 from bot.stores.recording_tracker_store import save_failed
 
 logger = logging.getLogger(__name__)
@@ -46,6 +50,7 @@ class CustomerRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("customer_rest_webhook", __name__)
+        limiter = rate_limit.from_setting(load_settings().rate_limit)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -58,6 +63,11 @@ class CustomerRestInput(RestInput):
                 sender, text, metadata = parse_request(request)
             except InvalidRequest as problem:
                 return response.json({"error": str(problem)}, status=problem.status)
+            if limiter is not None:
+                decision = limiter.check(sender)
+                if not decision.allowed:
+                    return response.json({"error": rate_limit.slow_down(decision.retry_after)}, status=429,
+                                         headers={"Retry-After": str(decision.retry_after)})
             collector = CollectingOutputChannel()
             message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
             try:

@@ -4,7 +4,10 @@ Webhook mode: Telegram POSTs each update to `/webhooks/telegram/webhook`. The ch
 - refuses (403, nothing processed) a request without the right `X-Telegram-Bot-Api-Secret-Token`;
 - processes an `update_id` once, even when Telegram delivers it again after a timeout;
 - turns a button press (callback query) into its payload, and answers photos, stickers and
-  edited messages politely instead of failing.
+  edited messages politely instead of failing;
+- limits each chat to BOT_RATE_LIMIT (bot/channels/rate_limit.py): an update over the limit is
+  answered 200 (Telegram would deliver it again otherwise) but not processed, and the chat is
+  told to slow down, at most once per window.
 Replies are sent once the turn is recorded (a turn that could not be recorded sends nothing
 and is redelivered by Telegram), through `TelegramOutput`: buttons as inline keyboards, long text split at
 Telegram's 4096-character limit, 429 and 5xx answers retried with back-off, and a reply that
@@ -39,8 +42,9 @@ from sanic.response import HTTPResponse
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.channels import delivery
+from bot.channels import delivery, rate_limit
 from bot.channels.rest import clean_text
+from bot.config import load_settings
 from bot.stores.recording_tracker_store import save_failed
 
 logger = logging.getLogger(__name__)
@@ -80,6 +84,7 @@ class TelegramInput(InputChannel):
         self.webhook_url = webhook_url
         self.bot = make_bot(access_token, base_url)
         self.output = TelegramOutput(self.bot)
+        self.limiter = rate_limit.from_setting(load_settings().rate_limit)
 
     def get_output_channel(self) -> OutputChannel:
         """Where pushed messages (agents, status updates) go for a Telegram conversation."""
@@ -114,6 +119,8 @@ class TelegramInput(InputChannel):
         return webhook
 
     async def _handle(self, update: Update, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        if await self._over_limit(update):
+            return
         if update.callback_query is not None:
             await self._button_pressed(update, on_new_message)
             return
@@ -128,6 +135,16 @@ class TelegramInput(InputChannel):
             await self.output.send_text_message(chat_id, ONLY_TEXT)
             return
         await self._process(self._user_message(message.text, chat_id, update), on_new_message)
+
+    async def _over_limit(self, update: Update) -> bool:
+        """True when the update's chat is over the rate limit (then it is told so, once per window)."""
+        chat = update.effective_chat
+        if self.limiter is None or chat is None:
+            return False
+        decision = self.limiter.check(str(chat.id))
+        if decision.notify:
+            await self.output.send_text_message(str(chat.id), rate_limit.slow_down(decision.retry_after))
+        return not decision.allowed
 
     async def _process(self, message: UserMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         """Let Rasa handle the message, then send its replies, only once the turn is recorded:

@@ -6,7 +6,8 @@ Built on Rasa's socketio channel, with what the widget needs that the stock one 
   room (Rasa 3.6 calls python-socketio 5's `enter_room` without awaiting it, so its own
   `session_persistence` never joins the room);
 - input checks: a message that is not a non-empty string of at most 4000 characters is
-  answered with an `error_message` event and not processed;
+  answered with an `error_message` event and not processed; so is a message over the
+  per-session rate limit (BOT_RATE_LIMIT, bot/channels/rate_limit.py);
 - agent messages carry the agent's name, so the widget can show who is talking;
 - replies are emitted once the turn is recorded; when it could not be, the customer gets an
   `error_message` asking to send it again instead of replies the records do not back.
@@ -35,7 +36,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot.channels import rate_limit
 from bot.channels.rest import MAX_MESSAGE_CHARS, clean_text
+from bot.config import load_settings
 from bot.stores.recording_tracker_store import save_failed
 
 logger = logging.getLogger(__name__)
@@ -85,6 +88,7 @@ class WidgetInput(InputChannel):
     def __init__(self, allowed_origins: str | list[str] = "*") -> None:
         self.allowed_origins = allowed_origins
         self.sio: AsyncServer | None = None
+        self.limiter = rate_limit.from_setting(load_settings().rate_limit)
 
     def get_output_channel(self) -> OutputChannel | None:
         """Where pushed messages (agents, status updates) go for a widget conversation."""
@@ -114,6 +118,9 @@ class WidgetInput(InputChannel):
             """Check the message, then hand it to Rasa as the session's conversation."""
             session_id = (await sio.get_session(sid) or {}).get("session_id")
             problem = _problem(data, session_id)
+            if problem is None and self.limiter is not None:
+                decision = self.limiter.check(session_id)
+                problem = None if decision.allowed else rate_limit.slow_down(decision.retry_after)
             if problem:
                 await sio.emit("error_message", {"error": problem}, room=sid)
                 return
