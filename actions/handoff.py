@@ -18,9 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
@@ -30,9 +28,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.customer import CustomerMessage, latest_customer_message
 from actions.knowledge import faq_index
 from actions.language import language_of
-from bot.config import Settings, load_settings
-from bot.handoff import agents, hours, service
-from bot.handoff.service import HandoffView, Request
+from bot.config import load_settings
+from bot.handoff import replies, service
+from bot.handoff.service import Request
 
 logger = logging.getLogger(__name__)
 # Stars read the same in every language; sent with the responses that ask for a rating.
@@ -43,8 +41,7 @@ LEAVE_NO_MESSAGE = {"deny", "cancel"}
 _RATING_DIGIT = re.compile(r"\b([1-5])\b", re.ASCII)
 _RATING_ZH = re.compile(r"([一二两三四五])\s*(?:颗星|星|分)")
 _CHINESE_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
-AFTER_HANDOFF = [SlotSet("offered_human", False), SlotSet("handoff_reason", None), SlotSet("handoff_skill", None),
-                 SlotSet("unknown_streak", 0)]
+AFTER_HANDOFF = [SlotSet(slot, value) for slot, value in replies.SLOTS_AFTER_HANDOFF.items()]
 
 
 class ActionRequestHuman(Action):
@@ -62,8 +59,8 @@ class ActionRequestHuman(Action):
         wanted = Request(conversation_id=tracker.sender_id, customer_id=message.customer_id, channel=message.channel,
                          reason=_reason(tracker), skill=skill, language=language_of(tracker))
         try:
-            if not await asyncio.to_thread(_someone_available, settings):
-                _say_nobody_available(dispatcher, settings)
+            if not await asyncio.to_thread(replies.someone_available, settings):
+                dispatcher.utter_message(**replies.nobody_available(settings))
                 return [*AFTER_HANDOFF, SlotSet("ticket_reason", wanted.reason), SlotSet("handoff_skill", wanted.skill),
                         FollowupAction(TICKET_FORM)]
             handoff = await asyncio.to_thread(service.request, settings.database_url, wanted)
@@ -71,7 +68,7 @@ class ActionRequestHuman(Action):
             logger.exception("queueing a handoff failed")
             dispatcher.utter_message(response="utter_handoff_failed")
             return AFTER_HANDOFF
-        _say_queued(dispatcher, handoff)
+        dispatcher.utter_message(**replies.queued(handoff))
         return [*AFTER_HANDOFF, ConversationPaused()]
 
 
@@ -203,29 +200,6 @@ def _skill_of_last_faq(tracker: Tracker) -> str | None:
             return entry.get("category") if entry else None
         return None
     return None
-
-
-def _someone_available(settings: Settings) -> bool:
-    now = datetime.now(ZoneInfo(settings.timezone))
-    return hours.is_open(settings.opening_hours, now) and agents.any_online(settings.database_url)
-
-
-def _say_nobody_available(dispatcher: CollectingDispatcher, settings: Settings) -> None:
-    if settings.opening_hours:
-        dispatcher.utter_message(response="utter_nobody_available_hours", opening_hours=settings.opening_hours,
-                                 timezone=settings.timezone)
-    else:
-        dispatcher.utter_message(response="utter_nobody_available")
-
-
-def _say_queued(dispatcher: CollectingDispatcher, handoff: HandoffView) -> None:
-    if handoff.status == "active" and handoff.agent:
-        # Not `agent=`: channels read that key as "an agent wrote this" (bot/channels/widget.py).
-        dispatcher.utter_message(response="utter_handoff_to_agent", agent_name=handoff.agent)
-    elif (handoff.queue_position or 1) <= 1:
-        dispatcher.utter_message(response="utter_handoff_queued_next")
-    else:
-        dispatcher.utter_message(response="utter_handoff_queued", position=handoff.queue_position)
 
 
 def _rating(tracker: Tracker) -> int | None:
