@@ -19,7 +19,7 @@ import requests
 import sqlalchemy as sa
 
 from bot.config import ROOT, Settings, load_settings
-from bot.runner import free_port
+from bot.runner import Stack, free_port
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
@@ -112,9 +112,10 @@ class CallbackListener:
 class RunningBot:
     """A started stack and how to talk to it."""
 
-    def __init__(self, settings: Settings, callback: CallbackListener) -> None:
+    def __init__(self, settings: Settings, callback: CallbackListener, stack: Stack | None = None) -> None:
         self.settings = settings
         self.callback = callback
+        self.stack = stack  # its services, to stop or restart one (tests/integration/test_action_server_down.py)
         self.webhook = f"{settings.rasa_url}/webhooks/rest/webhook"
 
     def say_via_callback(self, sender: str, message: str) -> list[dict]:
@@ -175,7 +176,6 @@ def add_agent(bot: RunningBot, username: str, password: str, *options: str) -> N
 
 def start_bot(tmp: Path, database_url: str, model: Path, **overrides: object) -> Iterator[RunningBot]:
     """Start the stack on free ports with its own KB copy, index and database."""
-    from bot.runner import Stack
     from faq_index.build import build
 
     base = load_settings()
@@ -201,7 +201,7 @@ def start_bot(tmp: Path, database_url: str, model: Path, **overrides: object) ->
     stack = Stack(settings)
     stack.start(model)
     try:
-        yield RunningBot(settings, callback)
+        yield RunningBot(settings, callback, stack)
     finally:
         stack.stop()
         callback.close()
