@@ -198,3 +198,19 @@ class CustomerEmail(Base):
     attempts = sa.Column(sa.Integer, nullable=False, default=0)
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
     verified_at = sa.Column(sa.DateTime(timezone=True))
+
+
+class LiveEvent(Base):
+    """One Rasa event as the event consumer received it from RabbitMQ (bot/events/consumer.py).
+
+    `key` is a hash of the event's identity, so a message RabbitMQ delivers twice (the consumer
+    died before acknowledging it) is stored once. No message text: the records keep that."""
+
+    __tablename__ = "live_events"
+
+    key = sa.Column(sa.String(40), primary_key=True)
+    sender_id = sa.Column(sa.String(255), nullable=False, index=True)
+    event = sa.Column(sa.String(64), nullable=False)
+    name = sa.Column(sa.String(255))  # the intent of a user event, the action's name, ...
+    timestamp = sa.Column(sa.Float, nullable=False, index=True)
+    received_at = sa.Column(sa.DateTime(timezone=True), nullable=False)

@@ -77,22 +77,37 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
             # In a worker thread: a commit waits for the disk, and Rasa's event loop should
             # meanwhile serve other conversations (Rasa's lock store keeps one conversation's
             # turns in order).
-            await asyncio.to_thread(self._save, tracker)
+            new_events = await asyncio.to_thread(self._save, tracker)
         except Exception:
             _failed_saves.add(tracker.sender_id)
             raise
         _failed_saves.discard(tracker.sender_id)
-        await self.stream_events(tracker)
+        self._publish(tracker.sender_id, new_events)
 
-    def _save(self, tracker: DialogueStateTracker) -> None:
+    def _save(self, tracker: DialogueStateTracker) -> list[dict[str, Any]]:
+        """Commit the events not stored yet and their records; return those events as stored."""
         events = [event.as_dict() for event in tracker.events]
         with session_scope(self.url) as session:
             stored = self._session_events(session, tracker.sender_id).count()
-            for data in itertools.islice(events, stored, None):
-                session.add(_event_row(tracker.sender_id, self._redacted_event(data)))
+            new_events = [self._redacted_event(data) for data in itertools.islice(events, stored, None)]
+            for data in new_events:
+                session.add(_event_row(tracker.sender_id, data))
             records = records_from_events(tracker.sender_id, events, stored)
             if records:
                 session.execute(sa.insert(InteractionRecord), [self._redacted_record(r) for r in records])
+        return new_events
+
+    def _publish(self, sender_id: str, events: list[dict[str, Any]]) -> None:
+        """Hand the committed events to the event broker (endpoints.yml `event_broker`), if any.
+
+        Rasa's own `stream_events` diffs the stored tracker against the new one, which finds
+        nothing once this store has committed; so the events just written go out instead,
+        redacted as stored, and only after the commit: a consumer never sees an event the
+        records do not have."""
+        if self.event_broker is None:
+            return
+        for data in events:
+            self.event_broker.publish({"sender_id": sender_id} | data)
 
     def _redacted_event(self, data: dict[str, Any]) -> dict[str, Any]:
         """Message text without personal data (slots keep theirs: forms need them, erase removes them)."""

@@ -1,0 +1,145 @@
+"""The event consumer: reads Rasa's events from RabbitMQ into the live activity feed.
+
+    python -m bot.events.consumer        (the production stack starts it; BOT_RABBITMQ_URL)
+
+Every Rasa replica publishes each committed event to a fanout exchange (Rasa's Pika event
+broker, endpoints.yml); a durable queue keeps them while this consumer is down. A message is
+acknowledged only after its row is committed, so killing the consumer loses nothing (RabbitMQ
+redelivers what was not acknowledged) and the feed's keys make the redelivery harmless. When
+the database is down, messages go back to the queue and the consumer waits and retries; when
+RabbitMQ is down, aio-pika's robust connection reconnects by itself. A message that is not a
+Rasa event is logged and dropped, never retried forever. Every BOT_EVENTS_BACKFILL_SECONDS
+the consumer also adds, from the tracker store's rows, recent events that never reached the
+queue (a Rasa replica killed between its commit and its publish): see `feed.backfill`.
+
+GET /health on BOT_EVENTS_HEALTH_PORT answers 200 once connected (the runner's health check).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage
+from aiohttp import web
+
+from bot.config import Settings, load_settings
+from bot.events import feed
+
+logger = logging.getLogger("bot.events.consumer")
+PREFETCH = 200
+RETRY_SECONDS = 2.0
+BACKFILL_WINDOW_SECONDS = 600.0
+
+
+class Consumer:
+    """One connection, one queue; `run` until cancelled."""
+
+    def __init__(self, settings: Settings, backfill_every: float) -> None:
+        self.settings = settings
+        self.backfill_every = backfill_every
+        self.connected = False
+        self.stored = 0
+        self.backfilled = 0
+
+    async def backfill_forever(self) -> None:
+        """Close the gaps Rasa's in-memory publishing can leave; a database outage just skips a round."""
+        while True:
+            await asyncio.sleep(self.backfill_every)
+            try:
+                added = await asyncio.to_thread(feed.backfill, self.settings.database_url, BACKFILL_WINDOW_SECONDS)
+            except Exception as error:  # the database is down: try again next round
+                logger.warning("backfill skipped: %s", error)
+                continue
+            if added:
+                logger.info("backfilled %d events that never reached the queue", added)
+                self.backfilled += added
+
+    async def run(self) -> None:
+        connection = await self._connect()
+        connection.reconnect_callbacks.add(lambda *_: self._set_connected(True))
+        connection.close_callbacks.add(lambda *_: self._set_connected(False))
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=PREFETCH)
+        # The same exchange and queue Rasa's broker declares (bot.runner endpoints), so either may start first.
+        exchange = await channel.declare_exchange(self.settings.events_queue, aio_pika.ExchangeType.FANOUT)
+        queue = await channel.declare_queue(self.settings.events_queue, durable=True)
+        await queue.bind(exchange, "")
+        self._set_connected(True)
+        async with queue.iterator() as messages:
+            async for message in messages:
+                await self._handle(message)
+
+    async def _connect(self) -> aio_pika.abc.AbstractRobustConnection:
+        """Connect, waiting for RabbitMQ if it is not up yet."""
+        while True:
+            try:
+                return await aio_pika.connect_robust(self.settings.rabbitmq_url)
+            except (OSError, aio_pika.exceptions.AMQPError) as error:
+                logger.warning("RabbitMQ not reachable (%s); retrying in %.0fs", error, RETRY_SECONDS)
+                await asyncio.sleep(RETRY_SECONDS)
+
+    async def _handle(self, message: AbstractIncomingMessage) -> None:
+        """Store, then acknowledge; a database failure puts the message back for a retry."""
+        try:
+            row = feed.event_row(message.body)
+        except feed.BadEvent as problem:
+            logger.error("dropping a message that is not a Rasa event: %s", problem)
+            await message.reject(requeue=False)
+            return
+        try:
+            if row is not None:
+                await asyncio.to_thread(feed.store, self.settings.database_url, [row])
+                self.stored += 1
+        except Exception as error:  # the database is down or refusing: keep the message
+            logger.warning("could not store an event (%s); it stays queued, retrying in %.0fs", error, RETRY_SECONDS)
+            await asyncio.sleep(RETRY_SECONDS)
+            await message.nack(requeue=True)
+            return
+        await message.ack()
+
+    def _set_connected(self, connected: bool) -> None:
+        self.connected = connected
+
+
+async def serve(settings: Settings, health_port: int) -> None:
+    """Consume until cancelled, with GET /health on `health_port`."""
+    consumer = Consumer(settings, float(os.environ.get("BOT_EVENTS_BACKFILL_SECONDS", "30")))
+
+    async def health(_: web.Request) -> web.Response:
+        status = 200 if consumer.connected else 503
+        body = {"connected": consumer.connected, "stored": consumer.stored, "backfilled": consumer.backfilled}
+        return web.json_response(body, status=status)
+
+    app = web.Application()
+    app.router.add_get("/health", health)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", health_port).start()
+    backfill = asyncio.create_task(consumer.backfill_forever())
+    try:
+        await consumer.run()
+    finally:
+        backfill.cancel()
+        await runner.cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--health-port", type=int, default=int(os.environ.get("BOT_EVENTS_HEALTH_PORT", "5090")))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = load_settings()
+    if not settings.rabbitmq_url:
+        raise SystemExit("BOT_RABBITMQ_URL is not set: the event consumer has nothing to read")
+    from bot.storage.migrate import upgrade
+
+    upgrade(settings.database_url)
+    asyncio.run(serve(settings, args.health_port))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""The live activity feed (bot/events/feed.py) on a real SQLite file and the real PostgreSQL:
+the tracker store hands each committed event to the broker once, a redelivered message is
+stored once, and the backfill adds exactly what never reached the queue."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import pytest
+from rasa.core.brokers.broker import EventBroker
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.events import feed
+from bot.storage.db import session_scope
+from bot.storage.migrate import upgrade
+from bot.storage.models import LiveEvent
+from bot.stores.recording_tracker_store import RecordingTrackerStore
+from tests.unit.test_tracker_store import DOMAIN, turn
+
+
+class CollectingBroker(EventBroker):
+    """An in-process event broker: what the tracker store publishes, in order."""
+
+    def __init__(self) -> None:
+        self.published: list[dict[str, Any]] = []
+
+    def publish(self, event: dict[str, Any]) -> None:
+        self.published.append(event)
+
+
+def saved_conversation(url: str, broker: EventBroker | None) -> tuple[str, RecordingTrackerStore]:
+    store = RecordingTrackerStore(DOMAIN, url=url, event_broker=broker)
+    sender = f"c-{uuid.uuid4().hex[:8]}"
+    first_turn = turn("delivery time?", "2-4 days.", "delivery-time")
+    tracker = DialogueStateTracker.from_events(sender, first_turn, DOMAIN.slots)
+    asyncio.run(store.save(tracker))
+    for event in turn("can I pay with paypal", "Yes.", "payment-paypal"):
+        tracker.update(event)
+    asyncio.run(store.save(tracker))
+    return sender, store
+
+
+def feed_rows(url: str, sender: str) -> list[tuple[str, str | None]]:
+    with session_scope(url) as session:
+        rows = session.query(LiveEvent.event, LiveEvent.name).filter(LiveEvent.sender_id == sender)
+        return sorted(rows.order_by(LiveEvent.timestamp).all(), key=lambda r: r[0])
+
+
+def test_each_committed_event_is_published_once_after_the_save(database_url: str) -> None:
+    broker = CollectingBroker()
+    sender, _ = saved_conversation(database_url, broker)
+    kinds = [e["event"] for e in broker.published]
+    assert kinds == ["user", "action", "bot", "action"] * 2
+    assert {e["sender_id"] for e in broker.published} == {sender}
+    assert [e["text"] for e in broker.published if e["event"] == "user"] == ["delivery time?", "can I pay with paypal"]
+
+
+def test_a_redelivered_message_is_stored_once(database_url: str) -> None:
+    upgrade(database_url)
+    broker = CollectingBroker()
+    sender, _ = saved_conversation(database_url, broker)
+    rows = [feed.event_row(json.dumps(e)) for e in broker.published]
+    feed.store(database_url, [r for r in rows if r])
+    feed.store(database_url, [r for r in rows[:3] if r])  # RabbitMQ redelivers what was not acknowledged
+    stored = feed_rows(database_url, sender)
+    assert len(stored) == 8
+    assert ("user", "ask_question") in stored
+    assert [c["sender_id"] for c in feed.active_conversations(database_url)].count(sender) == 1
+
+
+def test_backfill_adds_only_the_events_the_queue_never_delivered(database_url: str) -> None:
+    broker = CollectingBroker()
+    sender, _ = saved_conversation(database_url, broker)
+    delivered = [feed.event_row(json.dumps(e)) for e in broker.published[:5]]
+    feed.store(database_url, [r for r in delivered if r])
+    assert feed.backfill(database_url, seconds=600) >= 3
+    assert len(feed_rows(database_url, sender)) == 8
+    assert feed.backfill(database_url, seconds=600) == 0
+
+
+@pytest.mark.parametrize("body", [b"\xff\xfe", b"not json", b"[1, 2]", b'{"event": "user"}',
+                                  b'{"sender_id": "x", "event": "user", "timestamp": "soon"}'])
+def test_a_message_that_is_not_a_rasa_event_is_refused_with_a_reason(body: bytes) -> None:
+    with pytest.raises(feed.BadEvent):
+        feed.event_row(body)
+
+
+def test_bookkeeping_events_are_skipped() -> None:
+    assert feed.event_row(json.dumps({"sender_id": "x", "event": "reset_slots", "timestamp": 1.0})) is None
