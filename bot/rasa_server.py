@@ -1,4 +1,4 @@
-"""Run Rasa's own CLI with this project's performance fixes applied first.
+"""Run Rasa's own CLI with this project's performance fix and action-server fallback applied first.
 
     python -m bot.rasa_server run --model ... --port 5005    (what the runner starts)
 
@@ -7,7 +7,12 @@ re-validates the *schema itself* against the JSON-Schema meta-schema on every ca
 load that was 44% of the Rasa server's CPU (py-spy, 40 concurrent conversations). The fix
 below validates against the same schema with a validator built once: the same check, with
 the same error on a bad response, without re-checking Rasa's constant schema each time.
-Plain `rasa ...` commands keep working unpatched; they are just slower.
+
+When the action server is down, bot/actions_down.py answers in its place (an apology and a
+person, instead of silence); it is installed here too.
+
+Plain `rasa ...` commands keep working unpatched; they are just slower and silent without
+the action server.
 """
 
 from __future__ import annotations
@@ -49,7 +54,10 @@ def _response_validator() -> Any:
 
 
 def main() -> None:
+    from bot import actions_down
+
     apply_patches()
+    actions_down.install()
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"
