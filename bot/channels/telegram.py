@@ -35,6 +35,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import redis
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -52,6 +53,8 @@ logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_MESSAGE_CHARS = 4096
 MAX_CALLBACK_DATA_BYTES = 64
+PAYLOAD_KEY_PREFIX = "brightcart:telegram-payload:"
+PAYLOAD_TTL_SECONDS = 30 * 24 * 3600
 SEND_ATTEMPTS = 5
 MAX_RETRY_AFTER_SECONDS = 30.0
 ONLY_TEXT = "Sorry, I can only read text messages. Please type your question, and I'll do my best."
@@ -187,8 +190,11 @@ class TelegramOutput(OutputChannel):
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self._initialized = False
-        # Telegram allows 64 bytes of callback data; longer payloads travel as a short key.
+        # Telegram allows 64 bytes of callback data; longer payloads travel as a short key,
+        # kept here and, with several replicas (BOT_REDIS_URL), in Redis: the press may reach another.
         self._long_payloads: OrderedDict[str, str] = OrderedDict()
+        redis_url = load_settings().redis_url
+        self._shared_payloads = redis.Redis.from_url(redis_url, socket_timeout=2) if redis_url else None
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in split_text(text):
@@ -212,9 +218,16 @@ class TelegramOutput(OutputChannel):
 
     def payload_for(self, callback_data: str) -> str | None:
         """The payload a pressed button stands for (None: a key from before a restart)."""
-        if callback_data.startswith("#"):
+        if not callback_data.startswith("#"):
+            return callback_data
+        if callback_data in self._long_payloads or self._shared_payloads is None:
             return self._long_payloads.get(callback_data)
-        return callback_data
+        try:
+            shared = self._shared_payloads.get(PAYLOAD_KEY_PREFIX + callback_data)
+        except redis.RedisError:
+            logger.warning("Redis unreachable: a long button payload cannot be looked up")
+            return None
+        return shared.decode() if shared else None
 
     def _callback_data(self, payload: str) -> str:
         if len(payload.encode()) <= MAX_CALLBACK_DATA_BYTES and not payload.startswith("#"):
@@ -223,6 +236,11 @@ class TelegramOutput(OutputChannel):
         self._long_payloads[key] = payload
         while len(self._long_payloads) > 10_000:
             self._long_payloads.popitem(last=False)
+        if self._shared_payloads is not None:
+            try:
+                self._shared_payloads.set(PAYLOAD_KEY_PREFIX + key, payload, ex=PAYLOAD_TTL_SECONDS)
+            except redis.RedisError:
+                logger.warning("Redis unreachable: a long button payload is known to this replica only")
         return key
 
     async def _deliver(self, chat_id: str, text: str, keyboard: InlineKeyboardMarkup | None) -> None:

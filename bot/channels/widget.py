@@ -8,6 +8,8 @@ Built on Rasa's socketio channel, with what the widget needs that the stock one 
 - input checks: a message that is not a non-empty string of at most 4000 characters is
   answered with an `error_message` event and not processed; so is a message over the
   per-session rate limit (BOT_RATE_LIMIT, bot/channels/rate_limit.py);
+- several Rasa replicas (the production stack): emits go through Redis, so a message pushed
+  on any replica reaches the browser connected to another;
 - agent messages carry the agent's name, so the widget can show who is talking;
 - replies are emitted once the turn is recorded; when it could not be, the customer gets an
   `error_message` asking to send it again instead of replies the records do not back.
@@ -34,7 +36,7 @@ from rasa.core.channels.socketio import SocketBlueprint
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 
 from bot.channels import rate_limit
 from bot.channels.rest import MAX_MESSAGE_CHARS, clean_text
@@ -74,6 +76,15 @@ class WidgetOutput(OutputChannel):
         await self.send_response(recipient_id, {"text": text})
 
 
+def _client_manager() -> AsyncRedisManager | None:
+    """With several Rasa replicas (BOT_REDIS_URL set), emits go through Redis: a reply or an
+    agent's message handled by one replica reaches the browser connected to another."""
+    settings = load_settings()
+    if not settings.redis_url:
+        return None
+    return AsyncRedisManager(settings.redis_url, channel=f"{settings.events_queue}-widget")
+
+
 class WidgetInput(InputChannel):
     """socket.io endpoint at /socket.io for the web widget."""
 
@@ -95,7 +106,8 @@ class WidgetInput(InputChannel):
         return WidgetOutput(self.sio) if self.sio is not None else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.allowed_origins)
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.allowed_origins,
+                          client_manager=_client_manager())
         self.sio = sio
         webhook = SocketBlueprint(sio, SOCKETIO_PATH, "widget_webhook", __name__)
 
