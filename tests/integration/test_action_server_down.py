@@ -1,0 +1,107 @@
+"""The action server down entirely, on the real stack over REST: the Rasa server answers in its
+place (bot/actions_down.py) with a polite message and the offer of a person, accepting the offer
+creates a real handoff, every turn is recorded, and once the action server is back the bot
+answers normally without a Rasa restart.
+
+The tests run in file order on one stack: the first stops the action server (the test Stack
+does not supervise, so nothing restarts it), the last starts it again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from bot.handoff import agents, service
+from bot.runner import Service
+from bot.storage.records import iter_records
+from faq_index.kb import load_kb
+from tests.conftest import RunningBot, add_agent
+from tests.integration.test_handoff import PASSWORD, sender, texts
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def action_server(bot: RunningBot) -> Service:
+    assert bot.stack is not None
+    return next(s for s in bot.stack.services if s.name == "action server")
+
+
+@pytest.fixture(scope="module")
+def down(bot: RunningBot, action_server: Service) -> Iterator[RunningBot]:
+    """The stack with its action server stopped (test_recovery starts it again)."""
+    action_server.stop()
+    assert action_server.exited() and not action_server.healthy()
+    yield bot
+
+
+def conversation(bot: RunningBot, customer: str) -> list[tuple[str, str]]:
+    """(actor, text) of every interaction record of the conversation, in order."""
+    return [(r["actor"], r["text"]) for r in iter_records(bot.settings.database_url, conversation_id=customer)]
+
+
+def set_online(bot: RunningBot, online: bool) -> None:
+    """Every agent has the console open (or nobody has)."""
+    for agent in agents.all_agents(bot.settings.database_url):
+        (agents.mark_seen if online else agents.mark_away)(bot.settings.database_url, agent.id)
+
+
+def test_a_question_gets_an_apology_and_accepting_puts_the_customer_through(down: RunningBot) -> None:
+    add_agent(down, "alice", PASSWORD, "--capacity", "2")
+    set_online(down, True)
+    customer, question = sender(), "how long does delivery take?"
+
+    reply = down.post({"sender": customer, "message": question})
+    assert reply.status_code == 200, reply.text
+    [apology] = reply.json()
+    assert "can't look that up right now" in apology["text"] and "person" in apology["text"]
+    assert apology["buttons"] == [{"title": "Yes, talk to a person", "payload": "/request_human"}]
+
+    told = down.say(customer, apology["buttons"][0]["payload"])
+    assert "alice" in texts(told) and "person" in texts(told)
+    handoff = service.open_for_conversation(down.settings.database_url, customer)
+    assert handoff is not None
+    assert (handoff.status, handoff.agent, handoff.reason) == ("active", "alice", "customer_asked")
+    assert handoff.language == "en"
+    assert down.say(customer, "hello? my parcel BC-123456 never arrived") == []  # paused: alice answers now
+
+    assert conversation(down, customer) == [
+        ("customer", question), ("bot", apology["text"]),
+        ("customer", "/request_human"), *[("bot", t["text"]) for t in told],
+        ("customer", "hello? my parcel BC-123456 never arrived"),
+    ]
+
+
+def test_in_chinese_with_nobody_online_accepting_files_a_ticket(down: RunningBot) -> None:
+    set_online(down, False)
+    customer, question = sender(), "退货的运费是谁出？"
+
+    [apology] = down.say(customer, question)
+    assert apology["text"].startswith("抱歉，我现在无法为您查询")
+    assert [b["title"] for b in apology["buttons"]] == ["好的，转人工客服"]
+
+    told = down.say(customer, "好的")  # typed, not the button: the offer stands either way
+    handoff = service.open_for_conversation(down.settings.database_url, customer)
+    assert handoff is not None
+    assert (handoff.status, handoff.language) == ("ticket", "zh") and question in (handoff.message or "")
+    assert "没有人在线" in texts(told) and f"#{handoff.id}" in texts(told)
+
+    assert conversation(down, customer) == [
+        ("customer", question), ("bot", apology["text"]), ("customer", "好的"), *[("bot", t["text"]) for t in told],
+    ]
+
+
+def test_once_the_action_server_is_back_the_bot_answers_without_a_rasa_restart(
+        down: RunningBot, action_server: Service) -> None:
+    action_server.start()
+    deadline = time.monotonic() + 180
+    while not action_server.healthy():
+        assert not action_server.exited(), action_server.log_tail()
+        assert time.monotonic() < deadline, "the action server did not come back"
+        time.sleep(0.5)
+
+    answer = {entry.id: entry for entry in load_kb(down.settings.kb_dir)}["delivery-time"].answers["en"]
+    assert [r["text"] for r in down.say(sender(), "how long does delivery take?")] == [answer]
