@@ -1,8 +1,10 @@
-"""Shared fixtures: free ports, databases (SQLite file and the machine's PostgreSQL), and the
-real stack (Rasa server + action server) started through the same code as `make run`."""
+"""Shared fixtures: free ports, databases (SQLite file and the machine's PostgreSQL), the real
+stack (Rasa server + action server) started through the same code as `make run`, and a local
+fake of Telegram's Bot API with helpers that post updates as Telegram does."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -13,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 import requests
@@ -218,3 +221,134 @@ def bot(prepared_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
 def pg_bot(prepared_model: Path, postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
     """The real stack on PostgreSQL."""
     yield from start_bot(tmp_path_factory.mktemp("pgstack"), postgres_url, prepared_model)
+
+
+# --- Telegram: a local fake of the Bot API, and updates as Telegram sends them ----------------
+
+TELEGRAM_TOKEN = "123456:TEST-token"
+TELEGRAM_SECRET = "s3cret-for-the-webhook"
+telegram_ids = itertools.count(int(time.time()))
+
+
+class FakeBotApi:
+    """Telegram's Bot API as far as the channel uses it: getMe, sendMessage, answerCallbackQuery.
+    `fail_next` makes the next sendMessage calls answer with given errors (429, 5xx)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict]] = []
+        self.failures: list[tuple[int, dict]] = []
+        self.pending_updates: list[dict] = []  # what getUpdates hands out (polling mode)
+        self._lock = threading.Condition()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                method = self.path.rsplit("/", 1)[-1]
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                params = fake._params(raw, self.headers.get("Content-Type", ""))
+                status, body = fake._answer(method, params)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def fail_next(self, *failures: tuple[int, dict]) -> None:
+        with self._lock:
+            self.failures.extend(failures)
+
+    def sent_to(self, chat_id: int) -> list[dict]:
+        with self._lock:
+            return [p for m, p in self.calls if m == "sendMessage" and str(p.get("chat_id")) == str(chat_id)]
+
+    def calls_of(self, method: str) -> list[dict]:
+        with self._lock:
+            return [p for m, p in self.calls if m == method]
+
+    def wait_sent(self, chat_id: int, count: int, timeout: float = 30) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while len(self.sent_to(chat_id)) < count:
+                assert time.monotonic() < deadline, f"only {self.sent_to(chat_id)} sent to {chat_id}"
+                self._lock.wait(0.2)
+        return self.sent_to(chat_id)
+
+    def _params(self, raw: str, content_type: str) -> dict:
+        if "json" in content_type:
+            return json.loads(raw or "{}")
+        params = {k: v[0] for k, v in parse_qs(raw).items()}
+        for key in ("reply_markup",):
+            if key in params:
+                params[key] = json.loads(params[key])
+        return params
+
+    def _answer(self, method: str, params: dict) -> tuple[int, dict]:
+        with self._lock:
+            self.calls.append((method, params))
+            self._lock.notify_all()
+            if method == "sendMessage" and self.failures:
+                status, body = self.failures.pop(0)
+                self.calls[-1] = ("sendMessage:failed", params)
+                return status, body
+        if method == "getMe":
+            return 200, {"ok": True, "result": {"id": 42, "is_bot": True, "first_name": "Brightcart",
+                                                "username": "brightcart_test_bot"}}
+        if method == "getUpdates":
+            with self._lock:
+                offset = int(params.get("offset") or 0)
+                updates = [u for u in self.pending_updates if u["update_id"] >= offset]
+            if not updates:
+                time.sleep(0.3)  # a short "long poll"
+            return 200, {"ok": True, "result": updates}
+        if method == "sendMessage":
+            return 200, {"ok": True, "result": {"message_id": next(telegram_ids), "date": int(time.time()),
+                                                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                                                "text": params.get("text", "")}}
+        return 200, {"ok": True, "result": True}
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def fake_api() -> Iterator[FakeBotApi]:
+    fake = FakeBotApi()
+    yield fake
+    fake.close()
+
+
+def telegram_settings(fake: FakeBotApi) -> dict[str, str]:
+    """Settings overrides that run the stack's Telegram channel against `fake`."""
+    return {"telegram_token": TELEGRAM_TOKEN, "telegram_secret": TELEGRAM_SECRET, "telegram_api_url": fake.url}
+
+
+def new_chat() -> int:
+    """A fresh Telegram chat id (also the conversation id in Rasa)."""
+    return 10_000_000 + uuid.uuid4().int % 90_000_000
+
+
+def telegram_update(chat_id: int, text: str | None = None, **extra: object) -> dict:
+    """A Telegram update with a message from a private chat (`extra` adds or replaces message fields)."""
+    message = {"message_id": next(telegram_ids), "date": int(time.time()), "chat": {"id": chat_id, "type": "private"},
+               "from": {"id": chat_id, "is_bot": False, "first_name": "Jane"}}
+    if text is not None:
+        message["text"] = text
+    return {"update_id": next(telegram_ids), "message": message | extra}
+
+
+def post_telegram(bot: RunningBot, update: object, secret: str | None = TELEGRAM_SECRET) -> requests.Response:
+    """POST an update to the stack's Telegram webhook, as Telegram would (with the secret header)."""
+    from bot.channels.telegram import SECRET_HEADER  # imports Rasa: only where a test needs it
+
+    headers = {SECRET_HEADER: secret} if secret is not None else {}
+    return requests.post(f"{bot.settings.rasa_url}/webhooks/telegram/webhook", json=update, headers=headers,
+                         timeout=60)
