@@ -5,10 +5,12 @@ STAMP  := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
 WIDGET_ASSETS := bot/channels/widget_assets
 WIDGET_CLIENT := $(WIDGET_ASSETS)/node_modules/socket.io-client/dist/socket.io.min.js
 CHROMIUM := /usr/bin/chromium
+NGINX    := /usr/sbin/nginx
+SUDO     := $$( [ "$$(id -u)" = 0 ] || echo sudo )
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test test-unit lint index train lock bench clean
+.PHONY: install run run-prod test test-resilience test-unit lint index train lock bench bench-prod clean
 
 install: $(STAMP) $(WIDGET_CLIENT)
 
@@ -19,8 +21,13 @@ $(WIDGET_CLIENT): $(WIDGET_ASSETS)/package-lock.json
 
 # The console's browser tests drive Debian's chromium through Playwright (no browser download).
 $(CHROMIUM):
-	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+# The production stack's load balancer, from Debian's packages.
+$(NGINX):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx
 
 $(STAMP): requirements.lock
 	@test -x $(PY) || { PYTHON310="$$(scripts/find-python310)" && "$$PYTHON310" -m venv $(VENV); }
@@ -32,10 +39,21 @@ $(STAMP): requirements.lock
 run: install
 	$(PY) -m bot run
 
+# Rasa replicas + action servers behind nginx, PostgreSQL, Redis lock store, RabbitMQ broker
+# (docs/production.md; DATABASE_URL, BOT_REDIS_URL, BOT_RABBITMQ_URL point at your own).
+run-prod: install $(NGINX)
+	$(PY) -m bot run-prod
+
 test: install $(CHROMIUM)
 	$(PY) -m ruff check .
 	$(PY) -m bot prepare    # the long, cached steps (encoder tuning, Rasa training) outside the tests' timeouts
-	$(PY) -m pytest
+	$(PY) -m pytest --ignore=tests/resilience
+
+# Load, crashes, store outages on the production stack (tests/resilience; restarts the local
+# PostgreSQL and RabbitMQ). `.ci/run` runs it after `make test`.
+test-resilience: install $(NGINX)
+	$(PY) -m bot prepare
+	$(PY) -m pytest tests/resilience
 
 test-unit: install
 	$(PY) -m pytest tests/unit
@@ -51,6 +69,9 @@ train: install
 
 bench: install
 	$(PY) -m bot bench latency
+
+bench-prod: install $(NGINX)
+	$(PY) -m bot bench production
 
 # Re-pin everything after changing requirements.in (see the comment at its top).
 lock:

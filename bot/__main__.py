@@ -1,6 +1,7 @@
 """The bot's command line.
 
     python -m bot run                                   start everything (what `make run` does)
+    python -m bot run-prod                              the production stack (what `make run-prod` does)
     python -m bot records export --format jsonl|csv [--conversation ID] [--since ISO-8601]
     python -m bot complaints list|show|set-status|notify   (see bot/complaints/cli.py)
     python -m bot agents add USERNAME --skills a,b --capacity N [--role supervisor]   (password on stdin)
@@ -33,6 +34,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(_: argparse.Namespace) -> int:
     from bot.runner import run
+
+    return run()
+
+
+def _run_prod(_: argparse.Namespace) -> int:
+    from bot.production.stack import run
 
     return run()
 
@@ -126,6 +133,12 @@ def _bench_latency(args: argparse.Namespace) -> int:
     return main(args.turns, args.users, args.turns_per_user, args.chart)
 
 
+def _bench_production(args: argparse.Namespace) -> int:
+    from bot.bench.production import main
+
+    return main(args.per_user, args.chart)
+
+
 def _bench_languages(args: argparse.Namespace) -> int:
     from bot.bench.languages import main
 
@@ -138,6 +151,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Brightcart customer assistant")
     commands = parser.add_subparsers(required=True, metavar="command")
     commands.add_parser("run", help="build, train if needed, start and supervise the stack").set_defaults(handler=_run)
+    commands.add_parser("run-prod", help="the production stack: Rasa replicas, action servers, nginx, "
+                        "PostgreSQL, Redis, RabbitMQ (docs/production.md)").set_defaults(handler=_run_prod)
 
     records = commands.add_parser("records", help="interaction records").add_subparsers(required=True, metavar="action")
     export = records.add_parser("export", help="print records, one per line")
@@ -209,6 +224,11 @@ def _parser() -> argparse.ArgumentParser:
     languages = bench.add_parser("languages", help="FAQ P@1 on held-out Chinese and English questions, per encoder")
     languages.add_argument("--chart", default=str(ROOT / "docs" / "img" / "languages.png"))
     languages.set_defaults(handler=_bench_languages)
+    production = bench.add_parser("production", help="the production stack against the single-process default, "
+                                  "40 and 200 concurrent conversations, memory per process")
+    production.add_argument("--per-user", type=int, default=8, help="turns per conversation")
+    production.add_argument("--chart", default=str(ROOT / "docs" / "img" / "production.png"))
+    production.set_defaults(handler=_bench_production)
     return parser
 
 

@@ -30,6 +30,11 @@ runner passes its settings to the processes it starts as these same environment 
 | mail_from | BOT_MAIL_FROM | Brightcart <no-reply@brightcart.example> |
 | redact | BOT_REDACT | email,phone,card,number (personal data replaced in stored text; "none" = off) |
 | retention_days | BOT_RETENTION_DAYS | 365 (`python -m bot purge` forgets conversations older than this) |
+| rasa_replicas | BOT_RASA_REPLICAS | 2 (production stack only: Rasa servers behind nginx) |
+| action_servers | BOT_ACTION_SERVERS | 2 (production stack only: action servers behind nginx) |
+| redis_url | BOT_REDIS_URL | (empty: in-memory locks) production: redis://127.0.0.1:6379/1, Rasa's lock store |
+| rabbitmq_url | BOT_RABBITMQ_URL | (empty: no event broker) production: amqp://guest:guest@127.0.0.1:5672/%2F |
+| events_queue | BOT_EVENTS_QUEUE | brightcart-events (RabbitMQ queue and exchange the event consumer reads) |
 | rate_limit | BOT_RATE_LIMIT | 30/60 (messages/seconds per customer on REST, Telegram and the widget; "off" = none) |
 
 The rate limit is counted per sender in each Rasa server process (several replicas each count
@@ -72,6 +77,11 @@ _ENV = {
     "redact": "BOT_REDACT",
     "retention_days": "BOT_RETENTION_DAYS",
     "rate_limit": "BOT_RATE_LIMIT",
+    "rasa_replicas": "BOT_RASA_REPLICAS",
+    "action_servers": "BOT_ACTION_SERVERS",
+    "redis_url": "BOT_REDIS_URL",
+    "rabbitmq_url": "BOT_RABBITMQ_URL",
+    "events_queue": "BOT_EVENTS_QUEUE",
 }
 TELEGRAM_CHANNEL = "bot.channels.telegram.TelegramInput"
 
@@ -102,6 +112,11 @@ class Settings:
     mail_from: str = "Brightcart <no-reply@brightcart.example>"
     redact: str = "email,phone,card,number"
     retention_days: int = 365
+    rasa_replicas: int = 2
+    action_servers: int = 2
+    redis_url: str = ""
+    rabbitmq_url: str = ""
+    events_queue: str = "brightcart-events"
     rate_limit: str = "30/60"
 
     @property

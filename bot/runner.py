@@ -18,9 +18,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.error import URLError
+from urllib.parse import unquote, urlsplit
 from urllib.request import urlopen
 
 import yaml
@@ -29,6 +32,7 @@ from bot.config import ROOT, Settings, channel_credentials, load_settings
 from bot.rasa_api import api_token
 
 MAX_RESTARTS = 5
+STABLE_SECONDS = 300
 
 
 def free_port() -> int:
@@ -50,8 +54,10 @@ class Service:
     cwd: Path = ROOT
     process: subprocess.Popen | None = None
     restarts: int = 0
+    started_at: float = 0.0
 
     def start(self) -> None:
+        self.started_at = time.monotonic()
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it for its lifetime
         self.process = subprocess.Popen(
             self.command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
@@ -124,47 +130,62 @@ class Stack:
         credentials = run_dir / f"credentials-{self.settings.rasa_port}.yml"
         credentials.write_text(_credentials_yaml(self.settings), encoding="utf-8")
         env = os.environ | self.settings.as_env() | {"HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
-        python = sys.executable
-        self.services = [
-            Service(
-                "action server",
-                [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.settings.actions_port)],
-                f"http://127.0.0.1:{self.settings.actions_port}/health",
-                run_dir / f"actions-{self.settings.actions_port}.log",
-                env,
-            ),
-            Service(
-                "rasa server",
-                [python, "-m", "bot.rasa_server", "run", "--model", str(model), "--port", str(self.settings.rasa_port),
-                 "--endpoints", str(endpoints), "--credentials", str(credentials),
-                 # the API (token-protected) lets the bot push messages: complaint updates, agents
-                 "--enable-api", f"--auth-token={api_token(self.settings)}"],
-                f"http://127.0.0.1:{self.settings.rasa_port}/",
-                run_dir / f"rasa-{self.settings.rasa_port}.log",
-                env,
-            ),
-            Service(
-                "agent console",
-                [python, "-m", "bot.console"],
-                f"{self.settings.console_url}/login",
-                run_dir / f"console-{self.settings.console_port}.log",
-                env,
-            ),
-        ]
+        self.services = self.service_list(model, endpoints, credentials, env)
         for service in self.services:
             service.start()
         self._wait_healthy(timeout)
         self.cold_start_seconds = time.perf_counter() - started
 
-    def supervise(self) -> None:
-        """Block, restarting a server that exits; return on Ctrl-C or SIGTERM."""
+    def service_list(self, model: Path, endpoints: Path, credentials: Path, env: dict[str, str]) -> list[Service]:
+        """The processes to start: one action server, one Rasa server, the console."""
+        return [
+            self.action_server(self.settings.actions_port, env),
+            self.rasa_server(self.settings.rasa_port, model, endpoints, credentials, env),
+            self.console(env),
+        ]
+
+    def action_server(self, port: int, env: dict[str, str], name: str = "action server") -> Service:
+        return Service(
+            name, [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+            f"http://127.0.0.1:{port}/health", self.settings.run_dir / f"actions-{port}.log", env,
+        )
+
+    def rasa_server(self, port: int, model: Path, endpoints: Path, credentials: Path, env: dict[str, str],
+                    name: str = "rasa server") -> Service:
+        return Service(
+            name,
+            [sys.executable, "-m", "bot.rasa_server", "run", "--model", str(model), "--port", str(port),
+             "--endpoints", str(endpoints), "--credentials", str(credentials),
+             # the API (token-protected) lets the bot push messages: complaint updates, agents
+             "--enable-api", f"--auth-token={api_token(self.settings)}"],
+            f"http://127.0.0.1:{port}/", self.settings.run_dir / f"rasa-{port}.log", env,
+        )
+
+    def console(self, env: dict[str, str]) -> Service:
+        return Service(
+            "agent console", [sys.executable, "-m", "bot.console"], f"{self.settings.console_url}/login",
+            self.settings.run_dir / f"console-{self.settings.console_port}.log", env,
+        )
+
+    def supervise(self, on_restart: Callable[[], object] | None = None) -> None:
+        """Block, restarting a server that exits; return on Ctrl-C or SIGTERM.
+
+        Restarts back off (2 s, 4 s, ... 30 s) per service without holding up the others; a
+        service that ran for STABLE_SECONDS starts again from the shortest delay, and one that
+        keeps exiting right away stops the stack with its log."""
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+        due: dict[str, float] = {}
         try:
             while True:
-                time.sleep(1)
+                time.sleep(0.5)
                 for service in self.services:
-                    if service.exited():
-                        self._restart(service)
+                    if service.exited() and service.name not in due:
+                        due[service.name] = time.monotonic() + self._restart_delay(service)
+                    if service.name in due and time.monotonic() >= due[service.name]:
+                        del due[service.name]
+                        service.start()
+                        if on_restart:
+                            on_restart()
         except KeyboardInterrupt:
             print("\nstopping", file=sys.stderr)
         finally:
@@ -174,14 +195,16 @@ class Stack:
         for service in reversed(self.services):
             service.stop()
 
-    def _restart(self, service: Service) -> None:
+    @staticmethod
+    def _restart_delay(service: Service) -> float:
+        if time.monotonic() - service.started_at > STABLE_SECONDS:
+            service.restarts = 0
         if service.restarts >= MAX_RESTARTS:
             raise RuntimeError(f"{service.name} keeps exiting; see {service.log_path}:\n{service.log_tail()}")
         service.restarts += 1
         delay = min(2 ** service.restarts, 30)
-        print(f"{service.name} exited; restarting in {delay}s (see {service.log_path})", file=sys.stderr)
-        time.sleep(delay)
-        service.start()
+        print(f"{service.name} exited; restarting in {delay}s (see {service.log_path})", file=sys.stderr, flush=True)
+        return delay
 
     def _wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -201,10 +224,29 @@ class Stack:
 
 
 def _endpoints_yaml(settings: Settings) -> str:
-    return (
-        f'action_endpoint:\n  url: "{settings.action_endpoint}"\n'
-        "tracker_store:\n  type: bot.stores.recording_tracker_store.RecordingTrackerStore\n"
-    )
+    """This run's endpoints.yml: the action server, our tracker store, and with BOT_REDIS_URL /
+    BOT_RABBITMQ_URL Rasa's Redis lock store and RabbitMQ event broker (the production stack)."""
+    endpoints: dict[str, Any] = {
+        "action_endpoint": {"url": settings.action_endpoint},
+        "tracker_store": {"type": "bot.stores.recording_tracker_store.RecordingTrackerStore"},
+    }
+    if settings.redis_url:
+        redis = urlsplit(settings.redis_url)
+        endpoints["lock_store"] = {
+            # Rasa's Redis lock store with atomic ticket changes (see bot/stores/redis_lock_store.py)
+            "type": "bot.stores.redis_lock_store.AtomicRedisLockStore",
+            "url": redis.hostname or "127.0.0.1", "port": redis.port or 6379,
+            "db": int(redis.path.strip("/") or 0), "password": redis.password,
+            "key_prefix": "".join(c for c in settings.events_queue if c.isalnum()),  # Rasa: alphanumeric only
+        }
+    if settings.rabbitmq_url:
+        amqp = urlsplit(settings.rabbitmq_url)
+        endpoints["event_broker"] = {
+            "type": "pika", "url": amqp.hostname or "127.0.0.1", "port": amqp.port or 5672,
+            "username": unquote(amqp.username or "guest"), "password": unquote(amqp.password or "guest"),
+            "queues": [settings.events_queue], "exchange_name": settings.events_queue,
+        }
+    return yaml.safe_dump(endpoints, sort_keys=False)
 
 
 def _credentials_yaml(settings: Settings) -> str:
