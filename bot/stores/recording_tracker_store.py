@@ -15,6 +15,12 @@ error, keeps the tracker in memory and lets the replies go out anyway. So a fail
 also noted here (`save_failed`), and the REST channel answers 503 instead of replies the
 records do not back: the customer retries, nothing is silently unrecorded.
 
+The same wrapper turns a failed *retrieve* into "no tracker yet", and Rasa then runs the
+message on a brand-new conversation. If the database is back by the time of the save, that
+fresh tracker's events would be compared with the stored ones and the new turn dropped while
+the customer gets a reply (found by restarting PostgreSQL under load, tests/resilience). So a
+failed retrieve is remembered per conversation and the next save refuses: 503, retry.
+
 The database is the project's one storage layer (`bot.storage`, DATABASE_URL).
 """
 
@@ -44,6 +50,11 @@ from bot.stores.record_mapping import records_from_events
 
 logger = logging.getLogger(__name__)
 _failed_saves: set[str] = set()
+_failed_retrievals: set[str] = set()
+
+
+class RetrieveFailed(RuntimeError):
+    """The tracker being saved was started from scratch because loading the stored one failed."""
 
 
 def save_failed(sender_id: str) -> bool:
@@ -74,6 +85,9 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Append the tracker's new events and their records, atomically."""
         try:
+            if tracker.sender_id in _failed_retrievals:
+                _failed_retrievals.discard(tracker.sender_id)
+                raise RetrieveFailed(f"the stored conversation {tracker.sender_id!r} could not be loaded")
             # In a worker thread: a commit waits for the disk, and Rasa's event loop should
             # meanwhile serve other conversations (Rasa's lock store keeps one conversation's
             # turns in order).
@@ -125,7 +139,11 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The tracker of the latest conversation session."""
-        return await asyncio.to_thread(self._retrieve, sender_id, False)
+        try:
+            return await asyncio.to_thread(self._retrieve, sender_id, False)
+        except Exception:
+            _failed_retrievals.add(sender_id)  # Rasa goes on with a new tracker: its save must not pass
+            raise
 
     async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
         """The tracker with the events of every session."""

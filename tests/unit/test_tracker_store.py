@@ -7,6 +7,7 @@ import asyncio
 import uuid
 
 import pytest
+import sqlalchemy as sa
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -75,3 +76,30 @@ def test_retrieve_returns_only_the_latest_session(database_url: str) -> None:
     assert [e.text for e in latest.events if isinstance(e, UserUttered)] == ["new"]
     full = asyncio.run(store.retrieve_full_tracker(sender))
     assert [e.text for e in full.events if isinstance(e, UserUttered)] == ["old", "new"]
+
+
+def test_a_turn_run_on_a_fresh_tracker_after_a_failed_load_is_refused(database_url: str,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database drops out while a conversation is loaded and is back for the save: Rasa's
+    fail-safe wrapper has meanwhile started a new tracker, whose save must fail (so the
+    channel answers 503) instead of silently dropping the turn while the customer gets a reply."""
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    store = RecordingTrackerStore(DOMAIN, url=database_url)
+    sender = f"c-{uuid.uuid4().hex[:8]}"
+    asyncio.run(store.save(DialogueStateTracker.from_events(sender, turn("hello?", "Hi.", "x"), DOMAIN.slots)))
+    safe = FailSafeTrackerStore(store)
+
+    def unreachable(*_args: object) -> None:
+        raise sa.exc.OperationalError("SELECT", {}, ConnectionError("the database is restarting"))
+
+    monkeypatch.setattr(store, "_retrieve", unreachable)
+    assert asyncio.run(safe.retrieve(sender)) is None  # Rasa goes on with a new conversation
+    monkeypatch.undo()
+    fresh = DialogueStateTracker.from_events(sender, turn("and delivery?", "2-4 days.", "delivery-time"), DOMAIN.slots)
+    asyncio.run(safe.save(fresh))
+    assert recording_tracker_store.save_failed(sender)
+    texts = [r["text"] for r in iter_records(database_url, conversation_id=sender)]
+    assert texts == ["hello?", "Hi."]
+    asyncio.run(safe.save(asyncio.run(store.retrieve(sender))))  # the next turn is saved normally
+    assert not recording_tracker_store.save_failed(sender)
