@@ -19,7 +19,8 @@ The same wrapper turns a failed *retrieve* into "no tracker yet", and Rasa then 
 message on a brand-new conversation. If the database is back by the time of the save, that
 fresh tracker's events would be compared with the stored ones and the new turn dropped while
 the customer gets a reply (found by restarting PostgreSQL under load, tests/resilience). So a
-failed retrieve is remembered per conversation and the next save refuses: 503, retry.
+save first checks that the tracker continues what is stored (its event at the stored count
+has the stored last event's timestamp) and refuses otherwise: 503, the customer retries.
 
 The database is the project's one storage layer (`bot.storage`, DATABASE_URL).
 """
@@ -50,11 +51,10 @@ from bot.stores.record_mapping import records_from_events
 
 logger = logging.getLogger(__name__)
 _failed_saves: set[str] = set()
-_failed_retrievals: set[str] = set()
 
 
-class RetrieveFailed(RuntimeError):
-    """The tracker being saved was started from scratch because loading the stored one failed."""
+class NotAContinuation(RuntimeError):
+    """The tracker being saved does not continue the stored conversation (loading it had failed)."""
 
 
 def save_failed(sender_id: str) -> bool:
@@ -85,9 +85,6 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Append the tracker's new events and their records, atomically."""
         try:
-            if tracker.sender_id in _failed_retrievals:
-                _failed_retrievals.discard(tracker.sender_id)
-                raise RetrieveFailed(f"the stored conversation {tracker.sender_id!r} could not be loaded")
             # In a worker thread: a commit waits for the disk, and Rasa's event loop should
             # meanwhile serve other conversations (Rasa's lock store keeps one conversation's
             # turns in order).
@@ -102,7 +99,13 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
         """Commit the events not stored yet and their records; return those events as stored."""
         events = [event.as_dict() for event in tracker.events]
         with session_scope(self.url) as session:
-            stored = self._session_events(session, tracker.sender_id).count()
+            stored_events = self._session_events(session, tracker.sender_id)
+            stored = stored_events.count()
+            if stored:
+                last = stored_events.order_by(None).order_by(ConversationEvent.id.desc()).first()
+                if stored > len(events) or events[stored - 1].get("timestamp") != last.timestamp:
+                    raise NotAContinuation(f"conversation {tracker.sender_id!r}: the tracker does not continue "
+                                           f"the {stored} stored events (it was started anew)")
             new_events = [self._redacted_event(data) for data in itertools.islice(events, stored, None)]
             for data in new_events:
                 session.add(_event_row(tracker.sender_id, data))
@@ -139,11 +142,7 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The tracker of the latest conversation session."""
-        try:
-            return await asyncio.to_thread(self._retrieve, sender_id, False)
-        except Exception:
-            _failed_retrievals.add(sender_id)  # Rasa goes on with a new tracker: its save must not pass
-            raise
+        return await asyncio.to_thread(self._retrieve, sender_id, False)
 
     async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
         """The tracker with the events of every session."""

@@ -96,7 +96,10 @@ def test_a_turn_run_on_a_fresh_tracker_after_a_failed_load_is_refused(database_u
     monkeypatch.setattr(store, "_retrieve", unreachable)
     assert asyncio.run(safe.retrieve(sender)) is None  # Rasa goes on with a new conversation
     monkeypatch.undo()
-    fresh = DialogueStateTracker.from_events(sender, turn("and delivery?", "2-4 days.", "delivery-time"), DOMAIN.slots)
+    fresh = DialogueStateTracker.from_events(sender, [ActionExecuted("action_listen")], DOMAIN.slots)
+    asyncio.run(safe.save(fresh))  # Rasa saves the tracker it creates, then again after the turn
+    for event in turn("and delivery?", "2-4 days.", "delivery-time"):
+        fresh.update(event)
     asyncio.run(safe.save(fresh))
     assert recording_tracker_store.save_failed(sender)
     texts = [r["text"] for r in iter_records(database_url, conversation_id=sender)]
