@@ -76,7 +76,11 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
         url: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(domain, event_broker, **kwargs)
+        # The broker is kept to ourselves: Rasa's fail-safe wrapper saves a tracker whose save
+        # failed into an in-memory store built with `self.event_broker`, which would publish the
+        # events of a turn the records do not have (found by restarting PostgreSQL under load).
+        super().__init__(domain, None, **kwargs)
+        self.broker = event_broker
         settings = load_settings()
         self.url = url or settings.database_url
         self.redact = redactor(parse_kinds(settings.redact))
@@ -121,10 +125,10 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
         nothing once this store has committed; so the events just written go out instead,
         redacted as stored, and only after the commit: a consumer never sees an event the
         records do not have."""
-        if self.event_broker is None:
+        if self.broker is None:
             return
         for data in events:
-            self.event_broker.publish({"sender_id": sender_id} | data)
+            self.broker.publish({"sender_id": sender_id} | data)
 
     def _redacted_event(self, data: dict[str, Any]) -> dict[str, Any]:
         """Message text without personal data (slots keep theirs: forms need them, erase removes them)."""

@@ -90,3 +90,22 @@ def test_a_message_that_is_not_a_rasa_event_is_refused_with_a_reason(body: bytes
 
 def test_bookkeeping_events_are_skipped() -> None:
     assert feed.event_row(json.dumps({"sender_id": "x", "event": "reset_slots", "timestamp": 1.0})) is None
+
+
+def test_a_turn_whose_save_failed_is_not_published(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rasa's fail-safe wrapper keeps a failed save in memory; nothing of it may reach the broker."""
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    from bot.stores import recording_tracker_store
+
+    broker = CollectingBroker()
+    safe = FailSafeTrackerStore(RecordingTrackerStore(DOMAIN, url=database_url, event_broker=broker))
+
+    def broken(*_args: object) -> list:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(recording_tracker_store, "records_from_events", broken)
+    tracker = DialogueStateTracker.from_events(f"c-{uuid.uuid4().hex[:8]}", turn("hi", "Hello.", "x"), DOMAIN.slots)
+    asyncio.run(safe.save(tracker))
+    assert recording_tracker_store.save_failed(tracker.sender_id)
+    assert broker.published == []
