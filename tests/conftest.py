@@ -35,7 +35,7 @@ def sqlite_url(directory: Path) -> str:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, dropped afterwards."""
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)  # survives restarts
     name = f"bot_test_{uuid.uuid4().hex[:10]}"
     try:
         with admin.connect() as connection:
