@@ -38,7 +38,7 @@ runner passes its settings to the processes it starts as these same environment 
 | rate_limit | BOT_RATE_LIMIT | 30/60 (messages/seconds per customer on REST, Telegram and the widget; "off" = none) |
 
 The rate limit is counted per sender in each Rasa server process (several replicas each count
-separately; a per-client-IP limit belongs in the production nginx in front), see
+separately; the production nginx also limits per client IP, bot/production/nginx.py), see
 bot/channels/rate_limit.py.
 """
 

@@ -14,8 +14,8 @@ recently seen are forgotten, i.e. start again with a full bucket).
 
 The limit is per process: with several Rasa server replicas each counts separately. It counts
 senders, which a REST client chooses itself; a client that invents a new sender id for every
-message is stopped by a per-client-IP limit in the reverse proxy in front (the production nginx
-configuration), not here.
+message is stopped by the per-client-IP limit of the production nginx in front
+(bot/production/nginx.py), not here.
 """
 
 from __future__ import annotations
