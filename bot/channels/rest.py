@@ -3,8 +3,9 @@
 Rasa's stock REST channel answers bad input with a 500 or an empty 200. This one checks the
 request first and answers every problem with a 4xx and a JSON `error` message; a sender over
 the rate limit (BOT_RATE_LIMIT, bot/channels/rate_limit.py) gets 429 with `Retry-After` and
-nothing is processed or recorded; accepted messages are cleaned of control characters
-(PostgreSQL cannot store NUL) and go to Rasa, whose save commits the records before this
+nothing is processed or recorded; ids that could not be stored are refused; accepted messages
+are cleaned of control characters and unpaired surrogates (PostgreSQL cannot store NUL, no
+database an unpaired surrogate) and go to Rasa, whose save commits the records before this
 handler returns the replies.
 
     curl -s localhost:5005/webhooks/rest/webhook -d '{"sender": "c1", "message": "hi"}'
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 4000
 MAX_SENDER_CHARS = 200
+UNSTORABLE = ("Cc", "Cs")  # control characters (NUL among them) and unpaired surrogates
 
 
 class InvalidRequest(ValueError):
@@ -97,8 +99,7 @@ def parse_request(request: Request) -> tuple[str, str, dict[str, Any] | None]:
     sender = body.get("sender")
     if not isinstance(sender, str) or not sender.strip():
         raise InvalidRequest("'sender' is required and must be a non-empty string")
-    if len(sender) > MAX_SENDER_CHARS:
-        raise InvalidRequest(f"'sender' must be at most {MAX_SENDER_CHARS} characters")
+    check_identifier("sender", sender)
     text = body.get("message")
     if not isinstance(text, str):
         raise InvalidRequest("'message' is required and must be a string")
@@ -114,10 +115,25 @@ def parse_request(request: Request) -> tuple[str, str, dict[str, Any] | None]:
     metadata = body.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise InvalidRequest("'metadata' must be a JSON object when given")
+    if metadata and metadata.get("customer_id") is not None:  # becomes the records' customer_id
+        customer = metadata["customer_id"]
+        if not isinstance(customer, str) or not customer.strip():
+            raise InvalidRequest("'metadata.customer_id' must be a non-empty string when given")
+        check_identifier("metadata.customer_id", customer)
     return sender.strip(), text, metadata
 
 
+def check_identifier(name: str, value: str) -> None:
+    """Ids are stored as they are (255 characters at most in the database, no NUL in PostgreSQL,
+    valid UTF-8): refuse what could not be stored rather than fail after processing."""
+    if len(value) > MAX_SENDER_CHARS:
+        raise InvalidRequest(f"'{name}' must be at most {MAX_SENDER_CHARS} characters")
+    if any(unicodedata.category(ch) in UNSTORABLE for ch in value):
+        raise InvalidRequest(f"'{name}' must not contain control characters or unpaired surrogates")
+
+
 def clean_text(text: str) -> str:
-    """NFC-normalise and drop control characters other than newline and tab."""
+    """NFC-normalise and drop control characters other than newline and tab, and unpaired
+    surrogates (a JSON "\\ud800" decodes to one; no database can store it as UTF-8)."""
     text = unicodedata.normalize("NFC", text)
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in UNSTORABLE)
