@@ -59,6 +59,7 @@ SEND_ATTEMPTS = 5
 MAX_RETRY_AFTER_SECONDS = 30.0
 ONLY_TEXT = "Sorry, I can only read text messages. Please type your question, and I'll do my best."
 NO_EDITS = "I can't see edited messages. Please send the corrected text as a new message."
+TOO_LONG = f"That message is too long for me (at most {MAX_MESSAGE_CHARS} characters). Please send a shorter one."
 
 
 def make_bot(access_token: str, base_url: str | None) -> Bot:
@@ -136,6 +137,9 @@ class TelegramInput(InputChannel):
         chat_id = str(message.chat.id)
         if not message.text:  # photo, sticker, voice, location ...
             await self.output.send_text_message(chat_id, ONLY_TEXT)
+            return
+        if len(message.text) > MAX_MESSAGE_CHARS:  # more than Telegram allows: not from Telegram, and
+            await self.output.send_text_message(chat_id, TOO_LONG)  # NLU's memory grows with its square
             return
         await self._process(self._user_message(message.text, chat_id, update), on_new_message)
 
@@ -217,9 +221,11 @@ class TelegramOutput(OutputChannel):
             await self.send_text_message(recipient_id, str(text))
 
     def payload_for(self, callback_data: str) -> str | None:
-        """The payload a pressed button stands for (None: a key from before a restart)."""
+        """The payload a pressed button stands for (None: a key from before a restart, or data longer
+        than Telegram allows, which no button of ours has)."""
         if not callback_data.startswith("#"):
-            return callback_data
+            fits = len(callback_data.encode("utf-8", "surrogatepass")) <= MAX_CALLBACK_DATA_BYTES
+            return callback_data if fits else None
         if callback_data in self._long_payloads or self._shared_payloads is None:
             return self._long_payloads.get(callback_data)
         try:
