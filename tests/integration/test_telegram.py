@@ -198,6 +198,10 @@ def test_what_telegram_itself_never_sends_is_answered_not_retried(tg_bot: Runnin
     customer = [r["text"] for r in iter_records(tg_bot.settings.database_url, conversation_id=str(chat))
                 if r["actor"] == "customer"]
     assert customer == ["how long does delivery take?"]  # the surrogate dropped; the rest never reached Rasa
+    for malformed in (telegram_update(chat, "hi", chat=None), telegram_update(chat, 42),
+                      telegram_update(chat, "hi") | {"update_id": "x"}):
+        refused = post_telegram(tg_bot, malformed)
+        assert refused.status_code == 400 and "not a Telegram update" in refused.json()["error"]
 
 
 def test_long_text_is_split_at_telegrams_limit() -> None:
