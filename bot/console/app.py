@@ -25,10 +25,11 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Path as PathParameter
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -54,6 +55,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 STREAM_TICK_SECONDS = 1.0
+# An id the database can hold (a larger one used to reach the query and fail there with a 500).
+HandoffId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
 SEEN_EVERY_SECONDS = 5.0
 
 
@@ -188,11 +191,11 @@ def create_app(settings: Settings) -> FastAPI:
         return {"handoffs": [h.as_json() for h in handoffs.listing(url, wanted, own)]}
 
     @app.get("/api/handoffs/{handoff_id}", summary="One handoff with transcript, earlier chats and complaints")
-    def show_handoff(handoff_id: int, _: LoggedIn = Depends(logged_in)) -> dict[str, Any]:
+    def show_handoff(handoff_id: HandoffId, _: LoggedIn = Depends(logged_in)) -> dict[str, Any]:
         return views.screen_pop(url, handoff_id)
 
     @app.post("/api/handoffs/{handoff_id}/claim", summary="Take a waiting handoff or ticket")
-    def claim(handoff_id: int, who: LoggedIn = Depends(may_change)) -> dict[str, Any]:
+    def claim(handoff_id: HandoffId, who: LoggedIn = Depends(may_change)) -> dict[str, Any]:
         before = handoffs.get(url, handoff_id)
         claimed = handoffs.claim(url, handoff_id, who.agent.id)
         if before.status == "ticket":  # the bot was still talking in that conversation: silence it
@@ -200,7 +203,8 @@ def create_app(settings: Settings) -> FastAPI:
         return {"handoff": claimed.as_json()}
 
     @app.post("/api/handoffs/{handoff_id}/messages", summary="Send a message to the customer on their channel")
-    def send_message(handoff_id: int, message: AgentMessage, who: LoggedIn = Depends(may_change)) -> dict[str, Any]:
+    def send_message(handoff_id: HandoffId, message: AgentMessage,
+                     who: LoggedIn = Depends(may_change)) -> dict[str, Any]:
         text = message.text.strip()
         if not text:
             raise HandoffError("the message is empty")
@@ -210,7 +214,7 @@ def create_app(settings: Settings) -> FastAPI:
         return {"sent": True}
 
     @app.post("/api/handoffs/{handoff_id}/handback", summary="Close the chat or return it to the bot")
-    def hand_back(handoff_id: int, body: HandBack, who: LoggedIn = Depends(may_change)) -> dict[str, Any]:
+    def hand_back(handoff_id: HandoffId, body: HandBack, who: LoggedIn = Depends(may_change)) -> dict[str, Any]:
         if body.mode not in handoffs.CLOSE_MODES:
             raise HandoffError(f"mode must be one of {', '.join(handoffs.CLOSE_MODES)}")
         handoff = handoffs.get(url, handoff_id)
