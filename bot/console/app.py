@@ -1,13 +1,14 @@
 """The console's routes. Every route needs a login session except the login page and the
 login call itself; every change (POST) also needs the session's CSRF token in X-CSRF-Token.
-`tests/integration/test_console_api.py` enumerates the routes to keep it that way.
+`tests/integration/test_auth.py` enumerates the routes to keep it that way.
 
 JSON API (documented at /api/openapi.json, behind the login like everything else):
     POST /api/login                       {"username", "password"} -> session cookie + CSRF token
     POST /api/logout
     GET  /api/me
     GET  /api/handoffs?status=waiting,ticket,active,closed
-    GET  /api/handoffs/{id}               the screen pop: transcript, earlier chats, complaints
+    GET  /api/handoffs/{id}               the screen pop: transcript, earlier chats, complaints (a queued
+                                          chat, or the agent's own; supervisors: any)
     POST /api/handoffs/{id}/claim
     POST /api/handoffs/{id}/messages      {"text"} -> delivered on the customer's channel
     POST /api/handoffs/{id}/handback      {"mode": "closed" | "to_bot"} -> the bot asks for a rating
@@ -191,7 +192,9 @@ def create_app(settings: Settings) -> FastAPI:
         return {"handoffs": [h.as_json() for h in handoffs.listing(url, wanted, own)]}
 
     @app.get("/api/handoffs/{handoff_id}", summary="One handoff with transcript, earlier chats and complaints")
-    def show_handoff(handoff_id: HandoffId, _: LoggedIn = Depends(logged_in)) -> dict[str, Any]:
+    def show_handoff(handoff_id: HandoffId, who: LoggedIn = Depends(logged_in)) -> dict[str, Any]:
+        if not handoffs.may_read(handoffs.get(url, handoff_id), who.agent):
+            raise HTTPException(403, "another agent has this conversation; only they and supervisors may open it")
         return views.screen_pop(url, handoff_id)
 
     @app.post("/api/handoffs/{handoff_id}/claim", summary="Take a waiting handoff or ticket")

@@ -165,6 +165,12 @@ def check_owner(row: Handoff | HandoffView, agent: agents.AgentView) -> None:
         raise HandoffConflict("another agent has this conversation")
 
 
+def may_read(row: Handoff | HandoffView, agent: agents.AgentView) -> bool:
+    """Who may open a handoff (its transcript, the customer's other chats and complaints): agents
+    the queue (to choose what to take) and their own chats; supervisors every chat."""
+    return agent.is_supervisor or row.status in ("waiting", "ticket") or row.agent_id == agent.id
+
+
 def rate(url: str, conversation_id: str, rating: int) -> bool:
     """Store the customer's 1-5 rating on the latest closed, unrated handoff of the conversation."""
     if not 1 <= rating <= 5:

@@ -3,7 +3,6 @@ with a customer on Rasa's `callback` channel (a local HTTP listener receives wha
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
@@ -142,29 +141,3 @@ def test_console_helpers_and_bad_input(bot: RunningBot) -> None:
     assert {"/api/login", "/api/handoffs", "/api/handoffs/{handoff_id}/claim"} <= set(spec["paths"])
     vera.post("/api/logout")
     assert vera.get("/api/me").status_code == 401
-
-
-def test_every_route_refuses_without_a_session(bot: RunningBot) -> None:
-    """Enumerates the app's routes, so a route added later cannot forget its guard."""
-    import requests
-
-    from bot.console.app import PUBLIC_ROUTES, create_app
-
-    routes = [(method, route.path) for route in create_app(bot.settings).routes
-              for method in getattr(route, "methods", ()) if method != "HEAD"]
-    guarded = [(m, p) for m, p in routes if (m, p) not in PUBLIC_ROUTES]
-    assert len(guarded) >= 12
-    for method, path in guarded:
-        url = bot.settings.console_url + path.replace("{handoff_id}", "1").replace("{name}", "console.js")
-        reply = requests.request(method, url, json={}, allow_redirects=False, timeout=30)
-        assert reply.status_code in (401, 303), (method, path, reply.status_code)
-        if reply.status_code == 303:
-            assert reply.headers["location"] == "/login"
-
-    agent = logged_in(bot, "wes")
-    for method, path in guarded:
-        if method == "POST" and path != "/api/logout":
-            url = bot.settings.console_url + path.replace("{handoff_id}", "1")
-            reply = agent.http.post(url, data=json.dumps({"text": "hi", "mode": "closed"}), timeout=30,
-                                    headers={"Content-Type": "application/json"})  # no X-CSRF-Token
-            assert reply.status_code == 403, (path, reply.status_code)

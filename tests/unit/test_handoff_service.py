@@ -75,6 +75,19 @@ def test_claims_cannot_collide(url: str) -> None:
     service.check_owner(service.get(url, waiting.id), ann)
 
 
+def test_agents_read_the_queue_and_their_own_chats_supervisors_every_chat(url: str) -> None:
+    ann, ben = online(url, "ann", capacity=1), online(url, "ben", capacity=1)
+    sue = online(url, "sue", role="supervisor")
+    for agent in (ann, ben, sue):
+        agents.mark_away(url, agent.id)
+    queued, ticket = service.request(url, wants()), service.leave_ticket(url, wants(message="call me"))
+    assert all(service.may_read(h, agent) for h in (queued, ticket) for agent in (ann, ben, sue))
+    taken = service.claim(url, queued.id, ann.id)
+    assert service.may_read(taken, ann) and service.may_read(taken, sue) and not service.may_read(taken, ben)
+    closed = service.close(url, queued.id, ann, "closed")
+    assert service.may_read(closed, ann) and service.may_read(closed, sue) and not service.may_read(closed, ben)
+
+
 def test_close_then_rate_once(url: str) -> None:
     ann = online(url, "ann")
     handoff = service.request(url, wants())
