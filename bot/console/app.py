@@ -15,6 +15,7 @@ JSON API (documented at /api/openapi.json, behind the login like everything else
     GET  /api/canned-replies
     GET  /api/faq?q=...                   search the knowledge base by meaning
     GET  /api/stream                      server-sent events: the queue and open chats, live
+    GET  /api/live?minutes=15             conversations active now, from the event consumer (supervisors)
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParameter
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
@@ -37,6 +38,7 @@ from pydantic import BaseModel, Field
 from bot.config import Settings
 from bot.console import customer_pages, sessions, views
 from bot.console.sessions import COOKIE, LoggedIn
+from bot.events import feed
 from bot.handoff import agents, rasa_push
 from bot.handoff import service as handoffs
 from bot.handoff.service import HandoffConflict, HandoffError, HandoffNotFound
@@ -275,6 +277,11 @@ def create_app(settings: Settings) -> FastAPI:
         records = (await asyncio.to_thread(source.load, url, start, end, channel or None)).records
         questions = metrics.unanswered_questions(records)  # not the whole report: only its list
         return {"groups": await asyncio.to_thread(_grouped, [q["text"] for q in questions])}
+
+    @app.get("/api/live", summary="Conversations active in the last N minutes, across every Rasa replica "
+                                  "(the event consumer's feed; production stack) (supervisors)")
+    def live_api(minutes: float = Query(15, gt=0, le=24 * 60), _: LoggedIn = Depends(supervisor)) -> dict[str, Any]:
+        return {"minutes": minutes, "conversations": feed.active_conversations(url, minutes)}
 
     @app.post("/api/kb/entries", summary="Add a new FAQ entry (the next index build picks it up)")
     def add_kb_entry(entry: NewEntry, _: LoggedIn = Depends(supervisor_change)) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from tests.conftest import ConsoleClient, RunningBot, add_agent
 
 pytestmark = pytest.mark.integration
 PASSWORD = "correct horse battery"
-SUPERVISOR_ONLY = [("GET", "/dashboard"), ("GET", "/api/metrics"), ("GET", "/api/unanswered"),
+SUPERVISOR_ONLY = [("GET", "/dashboard"), ("GET", "/api/metrics"), ("GET", "/api/unanswered"), ("GET", "/api/live"),
                    ("POST", "/api/kb/entries"), ("POST", "/api/kb/paraphrases")]
 # Rasa 3.6's token-protected API (rasa/server.py, every route under @requires_auth).
 RASA_API = [("GET", "/status"), ("GET", "/domain"), ("GET", "/conversations/{id}/tracker"),

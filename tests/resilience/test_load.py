@@ -4,6 +4,8 @@ replicas at once are processed one after another (Rasa's Redis lock store)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +37,23 @@ def test_forty_concurrent_conversations_are_each_recorded_exactly_once_in_order(
     assert min(busy) > 0.2 * max(busy), f"both replicas served (CPU seconds {busy})"
     senders = sorted({t.sender for t in turns})
     prod.wait(lambda: feed_complete(prod.settings.database_url, senders), 60, "the live feed")
+    live = supervisor_session(prod).get(f"{prod.settings.console_url}/api/live", params={"minutes": 10}, timeout=30)
+    assert live.status_code == 200, live.text
+    shown = {c["sender_id"]: c["customer_messages"] for c in live.json()["conversations"]}
+    assert all(shown.get(sender) == 6 for sender in senders), "the console's live view shows every conversation"
+
+
+def supervisor_session(prod: ProductionRun) -> requests.Session:
+    """A supervisor logged in to the production stack's console."""
+    password = "resilient supervisor"
+    added = subprocess.run([sys.executable, "-m", "bot", "agents", "add", "sup", "--role", "supervisor"],
+                           input=password + "\n", capture_output=True, text=True, env=prod.env, timeout=120)
+    assert added.returncode == 0, added.stderr
+    http = requests.Session()
+    login = http.post(f"{prod.settings.console_url}/api/login", json={"username": "sup", "password": password},
+                      timeout=30)
+    assert login.status_code == 200, login.text
+    return http
 
 
 def test_one_conversation_at_both_replicas_at_once_is_processed_one_message_at_a_time(prod: ProductionRun) -> None:
