@@ -54,6 +54,17 @@ def test_killing_a_replica_an_action_server_and_the_consumer_mid_load_loses_noth
     assert statuses[200] > 0.9 * len(turns), statuses
 
 
+def outage(stop: list[str], start: list[str], seconds: float = 5) -> tuple[float, float]:
+    """Stop a service, keep it down for `seconds`, start it again (always); return (down, up) times."""
+    down_at = time.time()
+    try:
+        subprocess.run(stop, check=True, timeout=120, capture_output=True)
+        time.sleep(seconds)
+    finally:
+        subprocess.run(start, check=True, timeout=120, capture_output=True)
+    return down_at, time.time()
+
+
 def _pg_cluster() -> list[str]:
     listed = subprocess.run(["pg_lsclusters", "--no-header"], capture_output=True, text=True, check=True).stdout
     version, name = listed.split()[:2]
@@ -72,13 +83,7 @@ def test_postgresql_restarted_mid_load_fails_cleanly_and_recovers_without_a_rest
     thread = load.start()
     wait_served(prod, load, 0, "the load running")
     cluster = _pg_cluster()
-    down_at = time.time()
-    try:
-        subprocess.run(["pg_ctlcluster", *cluster, "stop", "-m", "fast"], check=True, timeout=120)
-        time.sleep(5)
-    finally:
-        subprocess.run(["pg_ctlcluster", *cluster, "start"], check=True, timeout=120)
-    up_at = time.time()
+    down_at, up_at = outage(["pg_ctlcluster", *cluster, "stop", "-m", "fast"], ["pg_ctlcluster", *cluster, "start"])
     wait_served(prod, load, up_at, "customers served again after PostgreSQL came back", timeout=90)
 
     turns = finish(prod, load, thread)
@@ -96,12 +101,7 @@ def test_rabbitmq_restarted_mid_load_does_not_disturb_customers_and_the_feed_cat
     load = Load(prod.webhook, conversations=40, turns=200)
     thread = load.start()
     wait_served(prod, load, 0, "the load running")
-    down_at = time.time()
-    try:
-        subprocess.run(["rabbitmqctl", "stop_app"], check=True, timeout=120, capture_output=True)
-        time.sleep(5)
-    finally:
-        subprocess.run(["rabbitmqctl", "start_app"], check=True, timeout=120, capture_output=True)
+    down_at, _ = outage(["rabbitmqctl", "stop_app"], ["rabbitmqctl", "start_app"])
     wait_served(prod, load, time.time(), "customers served after RabbitMQ came back")
     prod.wait(lambda: prod.healthy("event consumer"), 90, "the consumer reconnected")
 
