@@ -53,7 +53,7 @@ test: install $(CHROMIUM)
 # PostgreSQL and RabbitMQ). `.ci/run` runs it after `make test`.
 test-resilience: install $(NGINX)
 	$(PY) -m bot prepare
-	$(PY) -m pytest tests/resilience
+	$(PY) -m pytest tests/resilience -rP   # -rP: each test prints its figures (statuses under faults)
 
 test-unit: install
 	$(PY) -m pytest tests/unit

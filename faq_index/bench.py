@@ -36,6 +36,8 @@ Choices worth knowing when reading the figures:
   the first N of them.
 - `query_ms_p50`: one query at a time (encode + search), on up to 200 test queries, with one
   torch thread as the action server runs it. Other load on the machine shows up in it.
+- `--int8` adds the same fine-tuned model exported to int8 ONNX (`faq_index/int8.py`), scored
+  the same way, under `int8` in the report: its accuracy and `query_ms_p50` next to the engine's.
 - `--compare` adds baselines scored the same way (and thresholded the same way for OOS data):
   frozen all-MiniLM-L6-v2 nearest neighbour (max cosine over training utterances) and BM25
   (`rank_bm25.BM25Okapi` over lowercase word tokens; intent of the best-scoring utterance).
@@ -395,6 +397,10 @@ def run(args: argparse.Namespace) -> dict:
         fine_tune(fit_groups, tmp, epochs=args.epochs, seed=args.seed, progress=progress)
         train_seconds = time.perf_counter() - started
         systems: dict[str, System] = {"engine": Engine(SentenceTransformerEncoder(tmp, tmp))}
+        if args.int8:
+            from faq_index.int8 import OnnxEncoder, export_int8
+
+            systems["engine_int8"] = Engine(OnnxEncoder(export_int8(tmp, Path(tmp) / "int8"), "fine-tuned, int8 ONNX"))
         if args.compare:
             systems |= {"minilm_frozen_nn": NearestNeighbour(load_encoder(DEFAULT_MODEL)), "bm25": BM25()}
         thresholds = {name: fit_system(s, dev, fit_groups, held, progress) for name, s in systems.items()}
@@ -423,6 +429,8 @@ def run(args: argparse.Namespace) -> dict:
         report["shots"] = args.shots
     if args.limit_intents or args.max_train_per_intent:
         report["limits"] = {"intents": args.limit_intents, "train_per_intent": args.max_train_per_intent}
+    if "engine_int8" in results:
+        report["int8"] = results.pop("engine_int8")  # the same fine-tuned model, exported (faq_index/int8.py)
     if results:
         report["baselines"] = results
     return report
@@ -441,6 +449,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shots", type=int, help="sample this many training utterances per intent")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--compare", action="store_true", help="also run frozen-MiniLM and BM25 baselines")
+    parser.add_argument("--int8", action="store_true",
+                        help="also measure the fine-tuned model exported to int8 ONNX (speed and accuracy)")
     parser.add_argument("--epochs", type=int, default=EPOCHS, help="fine-tuning epochs")
     parser.add_argument("--limit-intents", type=int, help="keep only the first N intents (smoke runs)")
     parser.add_argument("--max-train-per-intent", type=int, help="at most N training utterances per intent")
