@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from bot.bench.latency import _load
 from bot.config import ROOT, load_settings
+from bot.events.consumer import delete_queue
 from bot.production.stack import ProductionStack, production_settings
 from bot.runner import Stack, free_port
 from faq_index.kb import load_kb
@@ -45,7 +46,7 @@ def run(per_user: int, chart: Path | None) -> dict:
         report["production"] = _measure(ProductionStack(prod), questions, per_user, "production")
     finally:
         _drop_database(prod.database_url)
-        asyncio.run(_delete_queue(prod.rabbitmq_url, prod.events_queue))
+        asyncio.run(delete_queue(prod.rabbitmq_url, prod.events_queue))
     report["ratios"] = {f"{users}_users_throughput_production_vs_single": round(
         report["production"][f"{users}_users"]["turns_per_s"] / report["single"][f"{users}_users"]["turns_per_s"], 2)
         for users in LOADS}
@@ -105,17 +106,6 @@ def _drop_database(url: str) -> None:
     with admin.connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
     admin.dispose()
-
-
-async def _delete_queue(url: str, name: str) -> None:
-    """The run's RabbitMQ queue and exchange, which nothing reads once the run is over."""
-    import aio_pika
-
-    connection = await aio_pika.connect_robust(url)
-    async with connection:
-        channel = await connection.channel()
-        await channel.queue_delete(name)
-        await channel.exchange_delete(name)
 
 
 def _chart(report: dict, path: Path) -> None:

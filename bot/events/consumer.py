@@ -105,6 +105,16 @@ class Consumer:
         self.connected = connected
 
 
+async def delete_queue(url: str, name: str) -> None:
+    """Remove a stack's queue and exchange (named BOT_EVENTS_QUEUE) once nothing will read them:
+    a test or benchmark run's, which would otherwise keep collecting Rasa's events."""
+    connection = await aio_pika.connect_robust(url)
+    async with connection:
+        channel = await connection.channel()
+        await channel.queue_delete(name)
+        await channel.exchange_delete(name)
+
+
 async def serve(settings: Settings, health_port: int) -> None:
     """Consume until cancelled, with GET /health on `health_port`."""
     consumer = Consumer(settings, float(os.environ.get("BOT_EVENTS_BACKFILL_SECONDS", "30")))

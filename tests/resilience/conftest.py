@@ -24,13 +24,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import aio_pika
 import pytest
 import requests
 import sqlalchemy as sa
 import yaml
 
 from bot.config import ROOT, load_settings
+from bot.events.consumer import delete_queue
 from bot.runner import free_port
 from bot.storage.db import session_scope
 from bot.storage.models import ConversationEvent, InteractionRecord, LiveEvent
@@ -125,15 +125,7 @@ def prod(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             supervisor.wait(60)
         except subprocess.TimeoutExpired:
             os.killpg(supervisor.pid, signal.SIGKILL)
-        asyncio.run(_delete_queue(env["BOT_RABBITMQ_URL"], queue))
-
-
-async def _delete_queue(url: str, name: str) -> None:
-    connection = await aio_pika.connect_robust(url)
-    async with connection:
-        channel = await connection.channel()
-        await channel.queue_delete(name)
-        await channel.exchange_delete(name)
+        asyncio.run(delete_queue(env["BOT_RABBITMQ_URL"], queue))
 
 
 # --- load: concurrent conversations and what they were told ----------------------------------
