@@ -7,7 +7,8 @@ broker, endpoints.yml); a durable queue keeps them while this consumer is down. 
 acknowledged only after its row is committed, so killing the consumer loses nothing (RabbitMQ
 redelivers what was not acknowledged) and the feed's keys make the redelivery harmless. When
 the database is down, messages go back to the queue and the consumer waits and retries; when
-RabbitMQ is down, aio-pika's robust connection reconnects by itself. A message that is not a
+RabbitMQ is down, aio-pika's robust connection reconnects by itself and the consumer opens a
+new channel (an acknowledgement lost with the old one only means a redelivery). A message that is not a
 Rasa event is logged and dropped, never retried forever. Every BOT_EVENTS_BACKFILL_SECONDS
 the consumer also adds, from the tracker store's rows, recent events that never reached the
 queue (a Rasa replica killed between its commit and its publish): see `feed.backfill`.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 
@@ -33,6 +35,8 @@ logger = logging.getLogger("bot.events.consumer")
 PREFETCH = 200
 RETRY_SECONDS = 2.0
 BACKFILL_WINDOW_SECONDS = 600.0
+# What RabbitMQ going away looks like: socket errors, AMQP errors, a channel closed under us.
+BROKER_GONE = (OSError, aio_pika.exceptions.AMQPError, aio_pika.exceptions.ChannelInvalidStateError)
 
 
 class Consumer:
@@ -62,23 +66,39 @@ class Consumer:
         connection = await self._connect()
         connection.reconnect_callbacks.add(lambda *_: self._set_connected(True))
         connection.close_callbacks.add(lambda *_: self._set_connected(False))
+        while True:
+            try:
+                await self._consume(connection)
+            except BROKER_GONE as error:
+                # RabbitMQ went away mid-message (restart, network): what was not acknowledged
+                # comes again (and is stored once); the robust connection reconnects meanwhile.
+                self._set_connected(False)
+                logger.warning("lost RabbitMQ (%s); consuming again in %.0fs", error, RETRY_SECONDS)
+                await asyncio.sleep(RETRY_SECONDS)
+
+    async def _consume(self, connection: aio_pika.abc.AbstractRobustConnection) -> None:
+        """One channel's consumption, until the connection fails; the channel is closed after."""
         channel = await connection.channel()
-        await channel.set_qos(prefetch_count=PREFETCH)
-        # The same exchange and queue Rasa's broker declares (bot.runner endpoints), so either may start first.
-        exchange = await channel.declare_exchange(self.settings.events_queue, aio_pika.ExchangeType.FANOUT)
-        queue = await channel.declare_queue(self.settings.events_queue, durable=True)
-        await queue.bind(exchange, "")
-        self._set_connected(True)
-        async with queue.iterator() as messages:
-            async for message in messages:
-                await self._handle(message)
+        try:
+            await channel.set_qos(prefetch_count=PREFETCH)
+            # The same exchange and queue Rasa's broker declares (bot.runner endpoints), so either may start first.
+            exchange = await channel.declare_exchange(self.settings.events_queue, aio_pika.ExchangeType.FANOUT)
+            queue = await channel.declare_queue(self.settings.events_queue, durable=True)
+            await queue.bind(exchange, "")
+            self._set_connected(True)
+            async with queue.iterator() as messages:
+                async for message in messages:
+                    await self._handle(message)
+        finally:
+            with contextlib.suppress(*BROKER_GONE):  # a dead channel must not keep a consumer when restored
+                await channel.close()
 
     async def _connect(self) -> aio_pika.abc.AbstractRobustConnection:
         """Connect, waiting for RabbitMQ if it is not up yet."""
         while True:
             try:
                 return await aio_pika.connect_robust(self.settings.rabbitmq_url)
-            except (OSError, aio_pika.exceptions.AMQPError) as error:
+            except BROKER_GONE as error:
                 logger.warning("RabbitMQ not reachable (%s); retrying in %.0fs", error, RETRY_SECONDS)
                 await asyncio.sleep(RETRY_SECONDS)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 import time
 from collections import Counter
 
@@ -26,9 +27,21 @@ def wait_served(prod: ProductionRun, load: Load, moment: float, what: str, timeo
     prod.wait(lambda: served_since(load, moment) >= 5, timeout, what)
 
 
-def finish(prod: ProductionRun, load: Load, thread: object) -> list[Turn]:
+def running_load(prod: ProductionRun) -> tuple[Load, threading.Thread]:
+    """40 conversations sending turns until `finish`, once the first answers have come back."""
+    load = Load(prod.webhook, conversations=40, turns=200)
+    thread = load.start()
+    wait_served(prod, load, 0, "the load running")
+    return load, thread
+
+
+def process_ids(prod: ProductionRun) -> dict[str, int]:
+    return {p["name"]: p["pid"] for p in prod.state()["processes"]}
+
+
+def finish(prod: ProductionRun, load: Load, thread: threading.Thread) -> list[Turn]:
     load.stop.set()
-    thread.join(180)  # type: ignore[attr-defined]
+    thread.join(180)
     turns = load.results
     assert_records_match(prod.settings.database_url, turns)
     senders = sorted({t.sender for t in turns})
@@ -37,9 +50,7 @@ def finish(prod: ProductionRun, load: Load, thread: object) -> list[Turn]:
 
 
 def test_killing_a_replica_an_action_server_and_the_consumer_mid_load_loses_nothing(prod: ProductionRun) -> None:
-    load = Load(prod.webhook, conversations=40, turns=200)
-    thread = load.start()
-    wait_served(prod, load, 0, "the load running")
+    load, thread = running_load(prod)
 
     for name in ("rasa server 1", "action server 1", "event consumer"):
         killed_at = time.time()
@@ -78,10 +89,8 @@ needs_root = pytest.mark.skipif(
 
 @needs_root
 def test_postgresql_restarted_mid_load_fails_cleanly_and_recovers_without_a_restart(prod: ProductionRun) -> None:
-    pids = {p["name"]: p["pid"] for p in prod.state()["processes"]}
-    load = Load(prod.webhook, conversations=40, turns=200)
-    thread = load.start()
-    wait_served(prod, load, 0, "the load running")
+    pids = process_ids(prod)
+    load, thread = running_load(prod)
     cluster = _pg_cluster()
     down_at, up_at = outage(["pg_ctlcluster", *cluster, "stop", "-m", "fast"], ["pg_ctlcluster", *cluster, "start"])
     wait_served(prod, load, up_at, "customers served again after PostgreSQL came back", timeout=90)
@@ -92,15 +101,13 @@ def test_postgresql_restarted_mid_load_fails_cleanly_and_recovers_without_a_rest
           f"all {dict(Counter(t.status for t in turns))}")
     assert set(during) <= {200, 503}, f"while PostgreSQL was down: {during}"
     assert during[503] > 0, f"requests during the outage were refused cleanly: {during}"
-    assert {p["name"]: p["pid"] for p in prod.state()["processes"]} == pids, "nothing was restarted"
+    assert process_ids(prod) == pids, "nothing was restarted"
 
 
 @needs_root
 def test_rabbitmq_restarted_mid_load_does_not_disturb_customers_and_the_feed_catches_up(prod: ProductionRun) -> None:
-    pids = {p["name"]: p["pid"] for p in prod.state()["processes"]}
-    load = Load(prod.webhook, conversations=40, turns=200)
-    thread = load.start()
-    wait_served(prod, load, 0, "the load running")
+    pids = process_ids(prod)
+    load, thread = running_load(prod)
     down_at, _ = outage(["rabbitmqctl", "stop_app"], ["rabbitmqctl", "start_app"])
     wait_served(prod, load, time.time(), "customers served after RabbitMQ came back")
     prod.wait(lambda: prod.healthy("event consumer"), 90, "the consumer reconnected")
@@ -109,4 +116,4 @@ def test_rabbitmq_restarted_mid_load_does_not_disturb_customers_and_the_feed_cat
     print(f"RabbitMQ restarted: {len(turns)} turns, statuses {dict(Counter(t.status for t in turns))}")
     assert Counter(t.status for t in turns if t.finished > down_at) == Counter(
         {200: len([t for t in turns if t.finished > down_at])}), "the broker's outage never reached a customer"
-    assert {p["name"]: p["pid"] for p in prod.state()["processes"]} == pids, "nothing was restarted"
+    assert process_ids(prod) == pids, "nothing was restarted"
