@@ -78,6 +78,7 @@ class Consumer:
 
     async def _consume(self, connection: aio_pika.abc.AbstractRobustConnection) -> None:
         """One channel's consumption, until the connection fails; the channel is closed after."""
+        await connection.connected.wait()  # while the robust connection reconnects, a channel cannot open
         channel = await connection.channel()
         try:
             await channel.set_qos(prefetch_count=PREFETCH)
