@@ -89,6 +89,12 @@ class ProductionRun:
     def wait_restarted(self, name: str, old_pid: int, timeout: float = 240) -> None:
         self.wait(lambda: self.process(name)["pid"] != old_pid and self.healthy(name), timeout, f"{name} restarted")
 
+    def nginx_problems(self) -> list[str]:
+        """nginx's error-log lines about upstreams (timeouts, refused, reset): why a 5xx happened."""
+        path = self.settings.run_dir / f"nginx-{self.settings.rasa_port}-error.log"
+        lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+        return [line for line in lines if "upstream" in line]
+
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 

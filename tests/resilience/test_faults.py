@@ -52,8 +52,9 @@ def finish(prod: ProductionRun, load: Load, thread: threading.Thread) -> list[Tu
 def test_killing_a_replica_an_action_server_and_the_consumer_mid_load_loses_nothing(prod: ProductionRun) -> None:
     load, thread = running_load(prod)
 
+    kills: dict[str, float] = {}
     for name in ("rasa server 1", "action server 1", "event consumer"):
-        killed_at = time.time()
+        killed_at = kills[name] = time.time()
         old_pid = prod.kill(name)
         wait_served(prod, load, killed_at, f"customers served by the survivors after killing {name}")
         prod.wait_restarted(name, old_pid)
@@ -61,6 +62,11 @@ def test_killing_a_replica_an_action_server_and_the_consumer_mid_load_loses_noth
     turns = finish(prod, load, thread)
     statuses = Counter(t.status for t in turns)
     print(f"killing: {len(turns)} turns, statuses {dict(statuses)}")  # figures for the notes (pytest -rP)
+    notable = sorted(turns, key=lambda t: t.seconds)[-3:] + [t for t in turns if t.status != 200]
+    for turn in {id(t): t for t in notable}.values():  # the slowest and the failed ones, for the notes
+        since = ", ".join(f"{name} {turn.finished - turn.seconds - at:+.1f}s" for name, at in kills.items())
+        print(f"{turn.sender}: {turn.status} after {turn.seconds:.1f}s, sent relative to the kills: {since}")
+    print("\n".join(prod.nginx_problems()[-10:]))
     assert set(statuses) <= {200} | CLEAN_FAILURES, statuses
     assert statuses[200] > 0.9 * len(turns), statuses
 

@@ -1,10 +1,14 @@
 """The atomic Redis lock store against the machine's real Redis: two replicas (two store
 objects, threads running at once) never hold one conversation's lock at the same time, and
-tickets issued at the same moment are all distinct."""
+tickets issued at the same moment are all distinct; a replica killed while holding a ticket
+does not keep the conversation waiting for the ticket's whole lifetime."""
 
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -13,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 
+from bot.config import ROOT
 from bot.stores.redis_lock_store import AtomicRedisLockStore
 
 REDIS = {"host": "127.0.0.1", "port": 6379, "db": 3}
@@ -71,3 +76,59 @@ def test_two_replicas_never_hold_one_conversation_at_the_same_time(replicas: lis
     assert overlaps == []
     assert time.perf_counter() - started >= 20 * 0.02, "the 20 turns ran one after another"
     assert replicas[0].get_lock(conversation) is None
+
+
+def _holding_process(prefix: str, conversation: str) -> subprocess.Popen:
+    """Another replica: a process that takes a ticket for `conversation` and then hangs on to it."""
+    code = (
+        "import sys, time\n"
+        "from bot.stores.redis_lock_store import AtomicRedisLockStore\n"
+        f"store = AtomicRedisLockStore(key_prefix={prefix!r}, holder_ttl=1, **{REDIS!r})\n"
+        f"print(store.issue_ticket({conversation!r}), flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stdout.readline().strip() == "0", "the other replica holds ticket 0"
+    return process
+
+
+async def _acquire(store: AtomicRedisLockStore, conversation: str, within: float) -> None:
+    async def take() -> None:
+        async with store.lock(conversation, wait_time_in_seconds=0.1):
+            pass
+
+    await asyncio.wait_for(take(), within)
+
+
+def test_the_ticket_of_a_replica_killed_mid_turn_is_dropped_once_its_heartbeat_lapses(
+        replicas: list[AtomicRedisLockStore]) -> None:
+    conversation, prefix = uuid.uuid4().hex, replicas[0].key_prefix.split(":")[0]
+    other = _holding_process(prefix, conversation)
+    survivor = AtomicRedisLockStore(key_prefix=prefix, holder_ttl=1, **REDIS)
+    try:
+        with pytest.raises(asyncio.TimeoutError):  # alive: its ticket is respected
+            asyncio.run(_acquire(survivor, conversation, within=3))
+        other.send_signal(signal.SIGKILL)
+        other.wait(10)
+        # Rasa alone would wait for the ticket's 60 s lifetime; the heartbeat lapses after 1 s.
+        asyncio.run(_acquire(survivor, conversation, within=15))
+    finally:
+        other.kill()
+        survivor.heartbeat.stop()
+    assert survivor.get_lock(conversation) is None
+
+
+def test_tickets_of_live_replicas_are_kept_beyond_the_heartbeat_ttl() -> None:
+    try:
+        redis.Redis(**REDIS).ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis not reachable: {error}")
+    prefix, conversation = f"test{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    holder, waiter = (AtomicRedisLockStore(key_prefix=prefix, holder_ttl=0.5, **REDIS) for _ in range(2))
+    ticket = holder.issue_ticket(conversation)
+    with pytest.raises(asyncio.TimeoutError):  # 4 times the heartbeat's ttl: a beating holder keeps its turn
+        asyncio.run(_acquire(waiter, conversation, within=2))
+    holder.cleanup(conversation, ticket)
+    asyncio.run(_acquire(waiter, conversation, within=5))
+    for store in (holder, waiter):
+        store.heartbeat.stop()
