@@ -7,8 +7,8 @@ broker, endpoints.yml); a durable queue keeps them while this consumer is down. 
 acknowledged only after its row is committed, so killing the consumer loses nothing (RabbitMQ
 redelivers what was not acknowledged) and the feed's keys make the redelivery harmless. When
 the database is down, messages go back to the queue and the consumer waits and retries; when
-RabbitMQ is down, aio-pika's robust connection reconnects by itself and the consumer opens a
-new channel (an acknowledgement lost with the old one only means a redelivery). A message that is not a
+RabbitMQ is down or drops the connection, the consumer connects afresh and consumes again (an
+acknowledgement lost with the old connection only means a redelivery). A message that is not a
 Rasa event is logged and dropped, never retried forever. Every BOT_EVENTS_BACKFILL_SECONDS
 the consumer also adds, from the tracker store's rows, recent events that never reached the
 queue (a Rasa replica killed between its commit and its publish): see `feed.backfill`.
@@ -63,45 +63,56 @@ class Consumer:
                 self.backfilled += added
 
     async def run(self) -> None:
-        connection = await self._connect()
-        connection.reconnect_callbacks.add(lambda *_: self._set_connected(True))
-        connection.close_callbacks.add(lambda *_: self._set_connected(False))
+        """Consume until cancelled; whenever RabbitMQ is unreachable or drops the connection,
+        connect afresh. (aio-pika's robust connection restores channels by itself, but after a
+        forced close it was seen to leave the consumer waiting forever with the queue unread.)"""
         while True:
             try:
-                await self._consume(connection)
-            except BROKER_GONE as error:
-                # RabbitMQ went away mid-message (restart, network): what was not acknowledged
-                # comes again (and is stored once); the robust connection reconnects meanwhile.
-                self._set_connected(False)
-                logger.warning("lost RabbitMQ (%s); consuming again in %.0fs", error, RETRY_SECONDS)
-                await asyncio.sleep(RETRY_SECONDS)
-
-    async def _consume(self, connection: aio_pika.abc.AbstractRobustConnection) -> None:
-        """One channel's consumption, until the connection fails; the channel is closed after."""
-        await connection.connected.wait()  # while the robust connection reconnects, a channel cannot open
-        channel = await connection.channel()
-        try:
-            await channel.set_qos(prefetch_count=PREFETCH)
-            # The same exchange and queue Rasa's broker declares (bot.runner endpoints), so either may start first.
-            exchange = await channel.declare_exchange(self.settings.events_queue, aio_pika.ExchangeType.FANOUT)
-            queue = await channel.declare_queue(self.settings.events_queue, durable=True)
-            await queue.bind(exchange, "")
-            self._set_connected(True)
-            async with queue.iterator() as messages:
-                async for message in messages:
-                    await self._handle(message)
-        finally:
-            with contextlib.suppress(*BROKER_GONE):  # a dead channel must not keep a consumer when restored
-                await channel.close()
-
-    async def _connect(self) -> aio_pika.abc.AbstractRobustConnection:
-        """Connect, waiting for RabbitMQ if it is not up yet."""
-        while True:
-            try:
-                return await aio_pika.connect_robust(self.settings.rabbitmq_url)
+                connection = await aio_pika.connect(self.settings.rabbitmq_url)
             except BROKER_GONE as error:
                 logger.warning("RabbitMQ not reachable (%s); retrying in %.0fs", error, RETRY_SECONDS)
                 await asyncio.sleep(RETRY_SECONDS)
+                continue
+            try:
+                await self._consume(connection)
+            except BROKER_GONE as error:
+                # What was not acknowledged comes again on the next connection (and is stored once).
+                logger.warning("lost RabbitMQ (%s)", error)
+            finally:
+                self._set_connected(False)
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(connection.close(), RETRY_SECONDS)
+            await asyncio.sleep(RETRY_SECONDS)
+
+    async def _consume(self, connection: aio_pika.abc.AbstractConnection) -> None:
+        """Consume on one connection until RabbitMQ closes it (or a message's handling fails)."""
+        lost = asyncio.Event()
+        connection.close_callbacks.add(lambda *_: lost.set())
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=PREFETCH)
+        # The same exchange and queue Rasa's broker declares (bot.runner endpoints), so either may start first.
+        exchange = await channel.declare_exchange(self.settings.events_queue, aio_pika.ExchangeType.FANOUT)
+        queue = await channel.declare_queue(self.settings.events_queue, durable=True)
+        await queue.bind(exchange, "")
+        self._set_connected(True)
+        consuming = asyncio.create_task(self._drain(queue))
+        closed = asyncio.create_task(lost.wait())
+        try:
+            done, _ = await asyncio.wait({consuming, closed}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (consuming, closed):
+                task.cancel()
+            # A cancelled handler's message is simply not acknowledged: RabbitMQ delivers it again.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.gather(consuming, closed, return_exceptions=True), RETRY_SECONDS)
+        if consuming in done:
+            consuming.result()  # its error, if it had one
+        logger.warning("RabbitMQ closed the connection; reconnecting in %.0fs", RETRY_SECONDS)
+
+    async def _drain(self, queue: aio_pika.abc.AbstractQueue) -> None:
+        async with queue.iterator() as messages:
+            async for message in messages:
+                await self._handle(message)
 
     async def _handle(self, message: AbstractIncomingMessage) -> None:
         """Store, then acknowledge; a database failure puts the message back for a retry."""
