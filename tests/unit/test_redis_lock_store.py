@@ -24,12 +24,17 @@ REDIS = {"host": "127.0.0.1", "port": 6379, "db": 3}
 
 
 @pytest.fixture
-def replicas() -> list[AtomicRedisLockStore]:
+def prefix() -> str:
+    """A key prefix of this test's own on the machine's Redis."""
     try:
         redis.Redis(**REDIS).ping()
     except redis.RedisError as error:
         pytest.skip(f"Redis not reachable: {error}")
-    prefix = f"test{uuid.uuid4().hex[:8]}"
+    return f"test{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def replicas(prefix: str) -> list[AtomicRedisLockStore]:
     return [AtomicRedisLockStore(key_prefix=prefix, **REDIS) for _ in range(2)]
 
 
@@ -100,9 +105,8 @@ async def _acquire(store: AtomicRedisLockStore, conversation: str, within: float
     await asyncio.wait_for(take(), within)
 
 
-def test_the_ticket_of_a_replica_killed_mid_turn_is_dropped_once_its_heartbeat_lapses(
-        replicas: list[AtomicRedisLockStore]) -> None:
-    conversation, prefix = uuid.uuid4().hex, replicas[0].key_prefix.split(":")[0]
+def test_the_ticket_of_a_replica_killed_mid_turn_is_dropped_once_its_heartbeat_lapses(prefix: str) -> None:
+    conversation = uuid.uuid4().hex
     other = _holding_process(prefix, conversation)
     survivor = AtomicRedisLockStore(key_prefix=prefix, holder_ttl=1, **REDIS)
     try:
@@ -118,12 +122,8 @@ def test_the_ticket_of_a_replica_killed_mid_turn_is_dropped_once_its_heartbeat_l
     assert survivor.get_lock(conversation) is None
 
 
-def test_tickets_of_live_replicas_are_kept_beyond_the_heartbeat_ttl() -> None:
-    try:
-        redis.Redis(**REDIS).ping()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis not reachable: {error}")
-    prefix, conversation = f"test{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+def test_tickets_of_live_replicas_are_kept_beyond_the_heartbeat_ttl(prefix: str) -> None:
+    conversation = uuid.uuid4().hex
     holder, waiter = (AtomicRedisLockStore(key_prefix=prefix, holder_ttl=0.5, **REDIS) for _ in range(2))
     ticket = holder.issue_ticket(conversation)
     with pytest.raises(asyncio.TimeoutError):  # 4 times the heartbeat's ttl: a beating holder keeps its turn
