@@ -79,7 +79,7 @@ class Consumer:
                 # What was not acknowledged comes again on the next connection (and is stored once).
                 logger.warning("lost RabbitMQ (%s)", error)
             finally:
-                self._set_connected(False)
+                self.connected = False
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(connection.close(), RETRY_SECONDS)
             await asyncio.sleep(RETRY_SECONDS)
@@ -94,7 +94,7 @@ class Consumer:
         exchange = await channel.declare_exchange(self.settings.events_queue, aio_pika.ExchangeType.FANOUT)
         queue = await channel.declare_queue(self.settings.events_queue, durable=True)
         await queue.bind(exchange, "")
-        self._set_connected(True)
+        self.connected = True
         consuming = asyncio.create_task(self._drain(queue))
         closed = asyncio.create_task(lost.wait())
         try:
@@ -132,9 +132,6 @@ class Consumer:
             await message.nack(requeue=True)
             return
         await message.ack()
-
-    def _set_connected(self, connected: bool) -> None:
-        self.connected = connected
 
 
 async def delete_queue(url: str, name: str) -> None:
