@@ -13,16 +13,17 @@ fixed texts are domain responses (utter_faq_*) with a Chinese variation.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.knowledge import faq_index, search
 from actions.language import language_of
 from actions.wording import pick
-from faq_index import SearchResult
+from bot.knowledge import faq_index, search
+from faq_index import Candidate, SearchResult
 from faq_index.language import CHINESE, ENGLISH
 
 SELECT_PAYLOAD = '/ask_question{{"faq_id": "{}"}}'
@@ -46,8 +47,7 @@ class ActionAnswerFaq(Action):
         selected = next(tracker.get_latest_entity_values("faq_id"), None)
         if selected:
             return _answer_selected(dispatcher, str(selected), language)
-        text = tracker.latest_message.get("text") or ""
-        result = await search(text, k=3)
+        result = await _searched(tracker)
         if result.decision == "answer":
             dispatcher.utter_message(text=result.top.answer_in(language), faq=_metadata(result, result.top.id))
             return [SlotSet("offered_human", False), SlotSet("unknown_streak", 0)]
@@ -70,6 +70,24 @@ class ActionAnswerFaq(Action):
             faq=_metadata(result, None),
         )
         return [SlotSet("offered_human", True), SlotSet("unknown_streak", streak)]
+
+
+async def _searched(tracker: Tracker) -> SearchResult:
+    """The FAQ search of this message: done by the Rasa server's understanding step
+    (bot/understanding/), which puts it in the parse data; searched here only when it is
+    missing (a model trained without that step)."""
+    message = tracker.latest_message or {}
+    found = message.get("faq")
+    if not isinstance(found, dict):
+        return await asyncio.to_thread(search, message.get("text") or "")
+    candidates = []
+    for hit in found.get("candidates") or []:
+        entry = faq_index().entry(hit["id"])
+        if entry is not None:  # an entry removed since the search is not offered
+            candidates.append(Candidate(**entry, score=hit["score"]))
+    decision = found.get("decision") if candidates else "unknown"
+    return SearchResult(query=message.get("text") or "", decision=decision or "unknown", candidates=candidates,
+                        version=found.get("version") or "", space=found.get("space") or "")
 
 
 def _answer_selected(dispatcher: CollectingDispatcher, entry_id: str, language: str) -> list[EventType]:

@@ -15,6 +15,7 @@
     python -m bot prepare                               tune + index the FAQ, train Rasa, migrate (each if needed)
     python -m bot bench latency                         latency/throughput vs a stock Rasa bot
     python -m bot bench languages                       FAQ answer quality in Chinese and English
+    python -m bot bench decisions                       what the running bot decides on customer questions
 """
 
 from __future__ import annotations
@@ -145,6 +146,12 @@ def _bench_languages(args: argparse.Namespace) -> int:
     return main(args.chart)
 
 
+def _bench_decisions(args: argparse.Namespace) -> int:
+    from bot.bench.decisions import main
+
+    return main(args.part, args.chart)
+
+
 def _parser() -> argparse.ArgumentParser:
     from bot.config import ROOT
 
@@ -224,6 +231,11 @@ def _parser() -> argparse.ArgumentParser:
     languages = bench.add_parser("languages", help="FAQ P@1 on held-out Chinese and English questions, per encoder")
     languages.add_argument("--chart", default=str(ROOT / "docs" / "img" / "languages.png"))
     languages.set_defaults(handler=_bench_languages)
+    decisions = bench.add_parser("decisions", help="answered / hedged / misrouted / declined: the running bot and "
+                                 "the FAQ engine on the customer questions' test part")
+    decisions.add_argument("--part", default="test", help="which part of tests/data/customer_questions")
+    decisions.add_argument("--chart", default=str(ROOT / "docs" / "img" / "decisions.png"))
+    decisions.set_defaults(handler=_bench_decisions)
     production = bench.add_parser("production", help="the production stack against the single-process default, "
                                   "40 and 200 concurrent conversations, memory per process")
     production.add_argument("--per-user", type=int, default=8, help="turns per conversation")

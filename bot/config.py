@@ -12,6 +12,7 @@ runner passes its settings to the processes it starts as these same environment 
 | kb_dir | BOT_KB_DIR | <root>/data/faq |
 | index_dir | BOT_INDEX_DIR | <root>/build/faq_index |
 | encoders_dir | BOT_ENCODERS_DIR | <root>/build/faq_encoders |
+| calibration_dir | BOT_CALIBRATION_DIR | <root>/tests/data/customer_questions (see faq_index/customers.py) |
 | models_dir | BOT_MODELS_DIR | <root>/models |
 | run_dir | BOT_RUN_DIR | <root>/var/run |
 | index_poll_seconds | BOT_INDEX_POLL_SECONDS | 1.0 |
@@ -58,6 +59,7 @@ _ENV = {
     "kb_dir": "BOT_KB_DIR",
     "index_dir": "BOT_INDEX_DIR",
     "encoders_dir": "BOT_ENCODERS_DIR",
+    "calibration_dir": "BOT_CALIBRATION_DIR",
     "models_dir": "BOT_MODELS_DIR",
     "run_dir": "BOT_RUN_DIR",
     "index_poll_seconds": "BOT_INDEX_POLL_SECONDS",
@@ -94,6 +96,7 @@ class Settings:
     kb_dir: Path = ROOT / "data" / "faq"
     index_dir: Path = ROOT / "build" / "faq_index"
     encoders_dir: Path = ROOT / "build" / "faq_encoders"
+    calibration_dir: Path = ROOT / "tests" / "data" / "customer_questions"
     models_dir: Path = ROOT / "models"
     run_dir: Path = ROOT / "var" / "run"
     index_poll_seconds: float = 1.0

@@ -112,7 +112,8 @@ class Stack:
         hours.check(self.settings.opening_hours, self.settings.timezone)
         widget_bundle()  # the web widget's socket.io client must be installed (make install)
         model_dir = ensure_tuned(self.settings.kb_dir, self.settings.encoders_dir, progress=progress)
-        manifest = build(self.settings.kb_dir, self.settings.index_dir, english_model=model_dir, progress=progress)
+        manifest = build(self.settings.kb_dir, self.settings.index_dir, english_model=model_dir, progress=progress,
+                         calibration_dir=self.settings.calibration_dir)
         state = "up to date" if manifest.get("up_to_date") else "built"
         print(f"FAQ index {state}: {manifest['entries']} entries, version {manifest['version']}", file=sys.stderr)
         model = ensure_model(self.settings.models_dir)

@@ -18,7 +18,7 @@ import sys
 
 from faq_index.encoder import DEFAULT_MULTILINGUAL_MODEL
 from faq_index.kb import KnowledgeBaseError, load_kb
-from faq_index.paths import DEFAULT_ENCODERS_DIR, DEFAULT_INDEX_DIR, DEFAULT_KB_DIR
+from faq_index.paths import DEFAULT_CALIBRATION_DIR, DEFAULT_ENCODERS_DIR, DEFAULT_INDEX_DIR, DEFAULT_KB_DIR
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +43,7 @@ def _build(args: argparse.Namespace) -> int:
 
     manifest = build(args.kb, args.out, model=args.model, multilingual_model=args.multilingual_model,
                      encoders_dir=args.encoders, force=args.force, exact_max=args.exact_max,
-                     progress=not args.quiet)
+                     progress=not args.quiet, calibration_dir=args.calibration or None)
     state = "up to date" if manifest.get("up_to_date") else "built"
     spaces = ", ".join(f"{s['name']}: {s['model']}" for s in manifest["spaces"])
     print(f"index {state}: {manifest['entries']} entries, {manifest['vectors']} vectors "
@@ -102,6 +102,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--multilingual-model", default=DEFAULT_MULTILINGUAL_MODEL,
                        help="for KBs with more languages than English (use-multilingual-v3 or "
                        "multilingual-e5-small-q4)")
+    build.add_argument("--calibration", default=DEFAULT_CALIBRATION_DIR,
+                       help="customer-style questions (tune_<language>.yml) the thresholds are chosen on; "
+                       "'' for the KB's own wordings only")
     build.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
     build.add_argument("--exact-max", type=int, default=EXACT_MAX_VECTORS,
                        help="above this many vectors, use approximate (HNSW) search")

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from faq_index.customers import Question, calibrate_on_customers, load_questions
 from faq_index.decide import Thresholds, calibrate
 from faq_index.encoder import DEFAULT_MULTILINGUAL_MODEL, Encoder, load_encoder
 from faq_index.index import EXACT_MAX_VECTORS, VectorIndex
@@ -65,12 +66,15 @@ def build(
     force: bool = False,
     progress: bool = True,
     encoder: Encoder | None = None,
+    calibration_dir: str | Path | None = None,
 ) -> dict:
     """Build (or reuse) the index for `kb_dir` in `out_dir`; return the live manifest.
 
     The English encoder is `english_model` if given, else the newest fine-tuned model in
     `encoders_dir` (see faq_index.train), else the frozen base model; other languages get
     `multilingual_model`. Given `model`, the index has that one space whatever the languages.
+    Given `calibration_dir` (customer-style questions, see faq_index.customers), each space's
+    thresholds are chosen per language on its tuning part.
     """
     started = time.perf_counter()
     out = Path(out_dir)
@@ -80,7 +84,10 @@ def build(
     else:
         english_model = english_model or current_model(encoders_dir or DEFAULT_ENCODERS_DIR)[0]
         plans = plan_spaces(_languages(entries), english_model, multilingual_model)
+    questions = load_questions(calibration_dir, entry_ids={e.id for e in entries}) if calibration_dir else []
     content_hash = kb_hash(entries)
+    if questions:  # other questions choose other thresholds: a new version
+        content_hash = hashlib.sha1((content_hash + repr(questions)).encode("utf-8")).hexdigest()
     current = read_manifest(out)
     if not force and current and _same_inputs(current, content_hash, plans, exact_max):
         return current | {"up_to_date": True}
@@ -89,6 +96,8 @@ def build(
     for plan in plans:
         space_encoder = encoder if encoder is not None and encoder.name == plan.model else load_encoder(plan.model)
         index, info, fresh, total = _build_space(out, plan, space_encoder, entries, exact_max, progress)
+        if questions:
+            info["by_language"] = _customer_thresholds(out, plan, space_encoder, index, entries, questions)
         spaces.append((plan, index, info))
         encoded, reused = encoded + fresh, reused + total - fresh
     first = spaces[0][2]
@@ -155,6 +164,22 @@ def _thresholds(model: str, vectors: np.ndarray, owners: np.ndarray, answers: np
     if stored is not None:
         return Thresholds(**stored[0]), stored[1]
     return calibrate(vectors, owners, answers, method="leave-one-out, frozen encoder")
+
+
+def _customer_thresholds(out: Path, plan: SpacePlan, encoder: Encoder, index: VectorIndex,
+                         entries: list[Entry], questions: list[Question]) -> dict:
+    """Per language of the space: thresholds chosen on the customer questions in it."""
+    by_language = {}
+    for language in sorted({q.language for q in questions}):
+        if plan.languages is not None and language not in plan.languages:
+            continue
+        asked = [q for q in questions if q.language == language]
+        vectors, _ = _encode_with_cache(out / "cache", encoder, [q.text for q in asked], progress=False)
+        ranked = [[(entries[pos].id, score) for pos, score in hits] for hits in index.search(vectors, 3)]
+        chosen = calibrate_on_customers(asked, ranked, method=f"customer questions ({language})")
+        if chosen is not None:
+            by_language[language] = {"thresholds": chosen[0].to_dict(), "calibration": chosen[1]}
+    return by_language
 
 
 def read_manifest(out_dir: str | Path) -> dict | None:

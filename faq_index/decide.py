@@ -37,17 +37,21 @@ class Thresholds:
     answer: float
     suggest: float
     method: str = "calibrated"
+    # How far the best entry must lead the second to be answered directly (0: no lead needed).
+    margin: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 def decide(scores: list[float], thresholds: Thresholds) -> str:
-    """'answer' when the best score is confident, 'suggest' when plausible, else 'unknown'."""
+    """'answer' when the best score is confident and leads the second by the margin,
+    'suggest' when plausible, else 'unknown'."""
     if not scores:
         return "unknown"
     top = scores[0]
-    if top >= thresholds.answer:
+    lead = top - scores[1] if len(scores) > 1 else top
+    if top >= thresholds.answer and lead >= thresholds.margin:
         return "answer"
     if top >= thresholds.suggest:
         return "suggest"

@@ -63,15 +63,28 @@ class SearchResult:
 
 
 class Space:
-    """One loaded vector space: its encoder, vectors and thresholds."""
+    """One loaded vector space: its encoder, vectors and thresholds (per query language when
+    the build calibrated them on customer questions, see faq_index.customers)."""
 
     def __init__(self, directory: Path, info: dict, encoder: Encoder | None) -> None:
         self.name: str = info["name"]
         self.languages: tuple[str, ...] | None = tuple(info["languages"]) if info["languages"] else None
         self.model: str = info["model"]
         self.thresholds = Thresholds(**info["thresholds"])
+        self.by_language = {language: Thresholds(**chosen["thresholds"])
+                            for language, chosen in (info.get("by_language") or {}).items()}
         self.vectors = VectorIndex.load(directory / "spaces" / self.name)
-        self.encoder = encoder if encoder is not None and encoder.name == self.model else load_encoder(self.model)
+        self._encoder = encoder if encoder is not None and encoder.name == self.model else None
+
+    @property
+    def encoder(self) -> Encoder:
+        """Loaded on the first search: a process that only looks entries up never loads it."""
+        if self._encoder is None:
+            self._encoder = load_encoder(self.model)
+        return self._encoder
+
+    def thresholds_for(self, language: str | None) -> Thresholds:
+        return self.by_language.get(language or "", self.thresholds)
 
 
 class Snapshot:
@@ -126,7 +139,10 @@ class Snapshot:
 
     def _result(self, query: str, space: Space, hits: list[tuple[int, float]]) -> SearchResult:
         candidates = [Candidate(**self.entries[pos], score=round(score, 4)) for pos, score in hits]
-        decision = decide([c.score for c in candidates], space.thresholds)
+        thresholds = space.thresholds_for(detect_language(query))
+        decision = decide([c.score for c in candidates], thresholds)
+        if decision == "suggest":  # did-you-mean buttons only for plausibly related entries
+            candidates = [c for c in candidates if c.score >= thresholds.suggest]
         return SearchResult(query=query, decision=decision, candidates=candidates, version=self.version,
                             space=space.name)
 
@@ -166,18 +182,14 @@ class LiveIndex:
         directory = current_version_dir(self.index_dir)
         if directory is None or directory.name == self._snapshot.version:
             return False
-        encoder = self._snapshot.encoder if self._same_model(directory) else None
-        fresh = Snapshot(directory, encoder)
+        # Encoders are process-wide (faq_index.encoder.load_encoder): a reload reuses them.
+        fresh = Snapshot(directory, self._encoder)
         self._snapshot = fresh  # a single reference assignment: atomic for readers
         logger.info("FAQ index reloaded: version %s, %d entries", fresh.version, len(fresh.entries))
         return True
 
     def close(self) -> None:
         self._stop.set()
-
-    def _same_model(self, directory: Path) -> bool:
-        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
-        return manifest["model"] == self._snapshot.manifest["model"]
 
     def _watch(self) -> None:
         while not self._stop.wait(self.poll_seconds):

@@ -200,7 +200,8 @@ def start_bot(tmp: Path, database_url: str, model: Path, **overrides: object) ->
     )
     from faq_index.train import current_model
 
-    build(kb_dir, settings.index_dir, english_model=current_model(settings.encoders_dir)[0], progress=False)
+    build(kb_dir, settings.index_dir, english_model=current_model(settings.encoders_dir)[0], progress=False,
+          calibration_dir=settings.calibration_dir)
     stack = Stack(settings)
     stack.start(model)
     try:

@@ -115,7 +115,8 @@ def test_a_knowledge_base_rebuild_reaches_every_action_server(prod: ProductionRu
 
     settings = prod.settings
     (settings.kb_dir / "zz-test-extra.yml").write_text(NEW_ENTRY, encoding="utf-8")
-    build(settings.kb_dir, settings.index_dir, english_model=current_model(settings.encoders_dir)[0], progress=False)
+    build(settings.kb_dir, settings.index_dir, english_model=current_model(settings.encoders_dir)[0], progress=False,
+          calibration_dir=settings.calibration_dir)
     time.sleep(3 * settings.index_poll_seconds + 2)
     actions = [p["pid"] for p in prod.state()["processes"] if p["name"].startswith("action server")]
     before = [cpu_seconds(pid) for pid in actions]

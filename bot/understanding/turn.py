@@ -1,0 +1,89 @@
+"""One decision per customer turn: which intent the rules act on.
+
+DIET alone sent shop questions to forms, ratings and small talk ("change my order" became
+"anything else?", "bikes?" a yes). Intents with side effects now need both DIET's word and
+the context that makes them possible; a message the knowledge base answers goes to the FAQ.
+Each rule returns the intent and its reason; the reason is kept in the turn's parse data
+(`understanding`), so a record says why the bot did what it did.
+
+No Rasa import: `Context` and `Faq` are filled in by bot/understanding/component.py.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+ASK_QUESTION = "ask_question"
+# Messages the FAQ search answers already (the rules send them to action_answer_faq).
+FAQ_INTENTS = {ASK_QUESTION, "out_of_scope", "nlu_fallback"}
+# Explicit wishes that win whatever the FAQ says: a person, a complaint's status, a language.
+ALWAYS_KEPT = {"request_human", "complaint_status", "choose_language"}
+YES_NO = {"affirm", "deny"}
+# Only a form has something to fill in, cancel or change.
+FORM_ONLY = {"inform", "cancel", "complaint_change"}
+SMALL_TALK = {"greet", "goodbye", "thank", "bot_challenge"}
+# DIET at least this sure, with nothing in the KB: a plain "ok" / "no thanks" / "hi".
+SURE = 0.8
+
+_QUESTION_EN = re.compile(
+    r"\?|^\s*(how|what|when|where|why|which|who|whom|whose|can|could|do|does|did|is|are|was|will|would|"
+    r"should|shall|may|might|have|has)\b", re.IGNORECASE)
+_QUESTION_ZH = re.compile(
+    r"[?？吗呢么嘛]|怎么|怎样|如何|什么|多少|多久|几天|几个|哪|能不能|可不可以|是不是|是否|有没有|要不要|会不会")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the conversation allows right now."""
+
+    active_loop: str | None = None  # a form is asking for something: its own rules handle the turn
+    expects_yes_no: bool = False  # the bot's last message asked a yes/no question (or offered a person)
+    expects_rating: bool = False  # the bot's last message asked for a 1-5 rating
+
+
+@dataclass(frozen=True)
+class Faq:
+    """What the FAQ search made of the message (faq_index's decision)."""
+
+    decision: str  # "answer" | "suggest" | "unknown"
+
+
+@dataclass(frozen=True)
+class Decision:
+    intent: str
+    reason: str
+
+
+def decide(text: str, intent: str, confidence: float, faq: Faq, context: Context) -> Decision:
+    """The intent the dialogue rules act on for this message, and why."""
+    if context.active_loop:
+        return Decision(intent, "a form is active: its rules take every intent")
+    if intent in FAQ_INTENTS or intent in ALWAYS_KEPT:
+        return Decision(intent, "as understood")
+    if intent in YES_NO:
+        return _yes_no(text, intent, confidence, faq, context)
+    if intent == "rate":
+        if context.expects_rating:
+            return Decision(intent, "the bot asked for a rating")
+        return Decision(ASK_QUESTION, "a rating nobody asked for")
+    if intent in FORM_ONLY:
+        return Decision(ASK_QUESTION, "no form to fill in, cancel or change")
+    if faq.decision == "answer" and (intent not in {"complain", "link_email"} or is_question(text)):
+        return Decision(ASK_QUESTION, "the knowledge base answers it")
+    if intent in SMALL_TALK and faq.decision == "suggest" and confidence < SURE:
+        return Decision(ASK_QUESTION, "closer to a shop question than to small talk")
+    return Decision(intent, "as understood")
+
+
+def _yes_no(text: str, intent: str, confidence: float, faq: Faq, context: Context) -> Decision:
+    if context.expects_yes_no and not (faq.decision == "answer" and is_question(text)):
+        return Decision(intent, "the bot asked a yes/no question")
+    if faq.decision == "unknown" and confidence >= SURE and not is_question(text):
+        return Decision(intent, "a plain yes/no with nothing asked")
+    return Decision(ASK_QUESTION, "a question, not a yes/no: nothing was asked")
+
+
+def is_question(text: str) -> bool:
+    """Phrased as a question (English or Chinese)."""
+    return bool(_QUESTION_EN.search(text) or _QUESTION_ZH.search(text))
