@@ -33,6 +33,7 @@ import numpy as np
 from faq_index.customers import Question, calibrate_on_customers, load_questions
 from faq_index.decide import Thresholds, calibrate
 from faq_index.encoder import DEFAULT_MULTILINGUAL_MODEL, Encoder, load_encoder
+from faq_index.head import EntryHead
 from faq_index.index import EXACT_MAX_VECTORS, VectorIndex
 from faq_index.kb import Entry, kb_hash, load_kb
 from faq_index.language import ENGLISH
@@ -40,6 +41,8 @@ from faq_index.paths import DEFAULT_ENCODERS_DIR
 from faq_index.train import current_model, tuned_thresholds
 
 KEEP_VERSIONS = 3
+# Bumped when the way decisions are made from customer questions changes: a rebuild is due.
+DECISIONS_SCHEME = "fused spaces + entry heads, v1"
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ def build(
     questions = load_questions(calibration_dir, entry_ids={e.id for e in entries}) if calibration_dir else []
     content_hash = kb_hash(entries)
     if questions:  # other questions choose other thresholds: a new version
-        content_hash = hashlib.sha1((content_hash + repr(questions)).encode("utf-8")).hexdigest()
+        content_hash = hashlib.sha1((content_hash + repr(questions) + DECISIONS_SCHEME).encode("utf-8")).hexdigest()
     current = read_manifest(out)
     if not force and current and _same_inputs(current, content_hash, plans, exact_max):
         return current | {"up_to_date": True}
@@ -96,17 +99,16 @@ def build(
     for plan in plans:
         space_encoder = encoder if encoder is not None and encoder.name == plan.model else load_encoder(plan.model)
         index, info, fresh, total = _build_space(out, plan, space_encoder, entries, exact_max, progress)
-        if questions:
-            info["by_language"] = _customer_thresholds(out, plan, space_encoder, index, entries, questions)
-        spaces.append((plan, index, info))
+        head = EntryHead.train(index.vectors, index.owners, index.answers) if questions and len(entries) > 1 else None
+        spaces.append((plan, index, info, head, space_encoder))
         encoded, reused = encoded + fresh, reused + total - fresh
     first = spaces[0][2]
-    manifest = {
+    manifest: dict = {
         "model": plans[0].model,
         "kb_hash": content_hash,
         "entries": len(entries),
         "languages": sorted(_languages(entries)),
-        "vectors": sum(info["vectors"] for _, _, info in spaces),
+        "vectors": sum(info["vectors"] for _, _, info, _, _ in spaces),
         "dim": first["dim"],
         "index_kind": first["index_kind"],
         "exact_max": exact_max,
@@ -114,13 +116,18 @@ def build(
         "reused_texts": reused,
         "thresholds": first["thresholds"],
         "calibration": first["calibration"],
-        "spaces": [info for _, _, info in spaces],
+        "spaces": [info | {"head": head is not None} for _, _, info, head, _ in spaces],
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{content_hash[:8]}"
     manifest["version"] = name
     manifest["build_seconds"] = round(time.perf_counter() - started, 3)
-    _write_version(out, name, [(plan.name, index) for plan, index, _ in spaces], entries, manifest)
+    staging = _stage_version(out, name, [(plan.name, index, head) for plan, index, _, head, _ in spaces], entries,
+                             manifest)
+    if questions:
+        manifest["decisions"] = _customer_decisions(out, staging, [e for *_, e in spaces], questions)
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    staging.rename(out / "versions" / name)
     _point_current_at(out, name)
     _prune(out, keep=name)
     return manifest
@@ -166,20 +173,34 @@ def _thresholds(model: str, vectors: np.ndarray, owners: np.ndarray, answers: np
     return calibrate(vectors, owners, answers, method="leave-one-out, frozen encoder")
 
 
-def _customer_thresholds(out: Path, plan: SpacePlan, encoder: Encoder, index: VectorIndex,
-                         entries: list[Entry], questions: list[Question]) -> dict:
-    """Per language of the space: thresholds chosen on the customer questions in it."""
-    by_language = {}
+def _customer_decisions(out: Path, staging: Path, encoders: list[Encoder], questions: list[Question]) -> dict:
+    """Per language: thresholds chosen on the customer questions, searched exactly as the
+    running bot will search them (the staged version, every space that reads the language)."""
+    from faq_index.search import Snapshot
+
+    snapshot = Snapshot(staging, encoders=tuple(_CachedEncoder(out / "cache", e) for e in encoders))
+    decisions = {}
     for language in sorted({q.language for q in questions}):
-        if plan.languages is not None and language not in plan.languages:
-            continue
         asked = [q for q in questions if q.language == language]
-        vectors, _ = _encode_with_cache(out / "cache", encoder, [q.text for q in asked], progress=False)
-        ranked = [[(entries[pos].id, score) for pos, score in hits] for hits in index.search(vectors, 3)]
+        # Searched as calibrated (every space at once), deciding nothing yet.
+        snapshot.decisions[language] = Thresholds(answer=float("inf"), suggest=float("inf"))
+        results = snapshot.search_many([q.text for q in asked], k=3)
+        ranked = [[(c.id, c.score) for c in r.candidates] for r in results]
         chosen = calibrate_on_customers(asked, ranked, method=f"customer questions ({language})")
         if chosen is not None:
-            by_language[language] = {"thresholds": chosen[0].to_dict(), "calibration": chosen[1]}
-    return by_language
+            decisions[language] = {"thresholds": chosen[0].to_dict(), "calibration": chosen[1]}
+    return decisions
+
+
+class _CachedEncoder:
+    """An encoder that remembers every text it encoded in the build's cache (the tuning
+    questions are the same from one build to the next)."""
+
+    def __init__(self, cache_dir: Path, encoder: Encoder) -> None:
+        self.cache_dir, self.encoder, self.name, self.dim = cache_dir, encoder, encoder.name, encoder.dim
+
+    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        return _encode_with_cache(self.cache_dir, self.encoder, texts, progress)[0]
 
 
 def read_manifest(out_dir: str | Path) -> dict | None:
@@ -264,19 +285,22 @@ def _encode_with_cache(cache_dir: Path, encoder: Encoder, texts: list[str], prog
     return np.stack([cache[k] for k in keys]).astype(np.float32), len(missing)
 
 
-def _write_version(out: Path, name: str, spaces: list[tuple[str, VectorIndex]], entries: list[Entry],
-                   manifest: dict) -> None:
+def _stage_version(out: Path, name: str, spaces: list[tuple[str, VectorIndex, EntryHead | None]],
+                   entries: list[Entry], manifest: dict) -> Path:
+    """Write the version into a hidden staging directory; the caller renames it into place."""
     versions = out / "versions"
     staging = versions / f".{name}.tmp"
     staging.mkdir(parents=True)
-    for space_name, index in spaces:
+    for space_name, index, head in spaces:
         (staging / "spaces" / space_name).mkdir(parents=True)
         index.save(staging / "spaces" / space_name)
+        if head is not None:
+            head.save(staging / "spaces" / space_name)
     (staging / "entries.json").write_text(
         json.dumps([e.public() for e in entries], ensure_ascii=False, indent=1), encoding="utf-8"
     )
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    staging.rename(versions / name)
+    return staging
 
 
 def _point_current_at(out: Path, name: str) -> None:

@@ -38,8 +38,8 @@ MAX_WRONG = 0.02  # of answerable questions answered with a wrong entry
 MAX_OUT_OF_SCOPE_ANSWERED = 0.03  # of out-of-scope questions answered with any entry
 # Below this many questions of each kind a language is not calibrated on customers.
 MIN_ANSWERABLE, MIN_OUT_OF_SCOPE = 40, 20
-_ANSWER_GRID = np.round(np.arange(0.30, 0.951, 0.005), 3)
-_MARGIN_GRID = np.round(np.arange(0.0, 0.101, 0.005), 3)
+_ANSWER_GRID = np.round(np.arange(0.20, 1.001, 0.005), 3)
+_MARGIN_GRID = np.round(np.arange(0.0, 0.301, 0.01), 3)
 
 
 @dataclass(frozen=True)

@@ -69,12 +69,16 @@ class VectorIndex:
         results = []
         for query, row_ids in zip(queries, ids):
             candidates = np.unique(self.owners[row_ids[row_ids >= 0]])
-            rows = self.rows[candidates]
-            sims = np.where(rows >= 0, self.vectors[rows] @ query, -np.inf)
-            scores = blend(top_sims(sims), self.answers[candidates] @ query)
+            scores = self.entry_scores(query, candidates)
             best = np.argsort(-scores)[:k]
             results.append([(int(candidates[i]), float(scores[i])) for i in best])
         return results
+
+    def entry_scores(self, query: np.ndarray, entries: np.ndarray) -> np.ndarray:
+        """The scoring rule's score of each of `entries` (positions) for one query vector."""
+        rows = self.rows[entries]
+        sims = np.where(rows >= 0, self.vectors[rows] @ query, -np.inf)
+        return blend(top_sims(sims), self.answers[entries] @ query)
 
     def save(self, directory: Path) -> None:
         faiss.write_index(self.index, str(directory / "vectors.faiss"))

@@ -15,6 +15,11 @@ import numpy as np
 BEST_WEIGHT = 0.5
 TOP_N = 3
 ANSWER_WEIGHT = 0.4
+# Where a space has an entry head (faq_index/head.py), its probability and the similarity
+# above are averaged. Chosen on the customer questions' tuning part among 0.3-0.7: 0.5 gave
+# the most right direct answers in English within the wrong-answer limit (0.832), 0.6-0.7 a
+# little more in Chinese (0.77-0.79 against 0.72) but fewer in English.
+HEAD_WEIGHT = 0.5
 
 
 def blend(top_sims: np.ndarray, answer_sims: np.ndarray) -> np.ndarray:
@@ -26,6 +31,11 @@ def blend(top_sims: np.ndarray, answer_sims: np.ndarray) -> np.ndarray:
     mean = np.where(finite, top_sims, 0.0).sum(axis=-1) / np.maximum(finite.sum(axis=-1), 1)
     blended = (BEST_WEIGHT * best + (1 - BEST_WEIGHT) * mean + ANSWER_WEIGHT * answer_sims) / (1 + ANSWER_WEIGHT)
     return np.where(present, blended, -np.inf)
+
+
+def combine(similarity: np.ndarray, probability: np.ndarray) -> np.ndarray:
+    """A space's score from the scoring rule's similarity and the entry head's probability."""
+    return (1 - HEAD_WEIGHT) * similarity + HEAD_WEIGHT * probability
 
 
 def top_sims(sims: np.ndarray) -> np.ndarray:

@@ -18,13 +18,19 @@ import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from faq_index.build import current_version_dir
 from faq_index.decide import Thresholds, decide
 from faq_index.encoder import Encoder, load_encoder
+from faq_index.head import EntryHead
 from faq_index.index import VectorIndex
 from faq_index.language import detect_language
+from faq_index.scoring import combine
 
 logger = logging.getLogger(__name__)
+# Entries scored exactly per space and query: the nearest by wording plus the head's likeliest.
+CANDIDATES = 10
 
 
 @dataclass(frozen=True)
@@ -63,17 +69,15 @@ class SearchResult:
 
 
 class Space:
-    """One loaded vector space: its encoder, vectors and thresholds (per query language when
-    the build calibrated them on customer questions, see faq_index.customers)."""
+    """One loaded vector space: its encoder, vectors, thresholds and (if trained) entry head."""
 
     def __init__(self, directory: Path, info: dict, encoder: Encoder | None) -> None:
         self.name: str = info["name"]
         self.languages: tuple[str, ...] | None = tuple(info["languages"]) if info["languages"] else None
         self.model: str = info["model"]
         self.thresholds = Thresholds(**info["thresholds"])
-        self.by_language = {language: Thresholds(**chosen["thresholds"])
-                            for language, chosen in (info.get("by_language") or {}).items()}
         self.vectors = VectorIndex.load(directory / "spaces" / self.name)
+        self.head = EntryHead.load(directory / "spaces" / self.name)
         self._encoder = encoder if encoder is not None and encoder.name == self.model else None
 
     @property
@@ -83,19 +87,39 @@ class Space:
             self._encoder = load_encoder(self.model)
         return self._encoder
 
-    def thresholds_for(self, language: str | None) -> Thresholds:
-        return self.by_language.get(language or "", self.thresholds)
+    def candidates(self, vector: np.ndarray, n: int) -> set[int]:
+        """Entry positions worth scoring: the nearest by wording, and the head's likeliest."""
+        found = {pos for pos, _ in self.vectors.search(vector[None, :], n)[0]}
+        if self.head is not None:
+            found.update(np.argsort(-self.head.probabilities(vector[None, :])[0])[:n].tolist())
+        return found
+
+    def scores(self, vector: np.ndarray, entries: np.ndarray) -> np.ndarray:
+        """Each entry's score in this space (-inf for entries with no wording here)."""
+        similarity = self.vectors.entry_scores(vector, entries)
+        if self.head is None:
+            return similarity
+        return combine(similarity, self.head.probabilities(vector[None, :])[0][entries])
 
 
 class Snapshot:
-    """One loaded index version: entries and one or more vector spaces."""
+    """One loaded index version: entries, one or more vector spaces, and the thresholds per
+    query language when the build calibrated them on customer questions (faq_index.customers).
 
-    def __init__(self, directory: Path, encoder: Encoder | None = None) -> None:
+    Calibrated, every space that reads the query's language scores it and the scores are
+    averaged: English questions are read by the fine-tuned English space and the multilingual
+    one together. Otherwise the space for the language answers, and the general one only if
+    the first does not know."""
+
+    def __init__(self, directory: Path, encoder: Encoder | None = None, encoders: tuple[Encoder, ...] = ()) -> None:
         self.directory = directory
         self.manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
         self.entries: list[dict] = json.loads((directory / "entries.json").read_text(encoding="utf-8"))
         self.by_id = {e["id"]: e for e in self.entries}
-        self.spaces = [Space(directory, info, encoder) for info in self.manifest["spaces"]]
+        given = {e.name: e for e in (*encoders, *([encoder] if encoder else []))}
+        self.spaces = [Space(directory, info, given.get(info["model"])) for info in self.manifest["spaces"]]
+        self.decisions = {language: Thresholds(**chosen["thresholds"])
+                          for language, chosen in (self.manifest.get("decisions") or {}).items()}
 
     @property
     def encoder(self) -> Encoder:
@@ -112,39 +136,54 @@ class Snapshot:
     def search_many(self, queries: list[str], k: int = 3) -> list[SearchResult]:
         """`search` for several queries with one encoder pass per space (cheaper than one by one)."""
         texts = [" ".join(q.split()) for q in queries]
+        languages = [detect_language(t) for t in texts]
         results = [SearchResult(query=q, decision="unknown", version=self.version) for q in queries]
-        routes = {i: self._route(t) for i, t in enumerate(texts) if t}
-        answered: set[int] = set()
+        stages = {i: self._stages(languages[i]) for i, t in enumerate(texts) if t}
         for step in range(len(self.spaces)):
-            for space in self.spaces:
-                wanted = [i for i, route in routes.items() if len(route) > step and route[step] is space]
-                if not wanted:
-                    continue
-                vectors = space.encoder.encode([texts[i] for i in wanted])
-                for i, hits in zip(wanted, space.vectors.search(vectors, k)):
-                    result = self._result(queries[i], space, hits)
-                    # A later (fallback) space replaces the first answer only if it knows better.
-                    if i not in answered or result.decision != "unknown":
-                        results[i] = result
-                    answered.add(i)
-            routes = {i: route for i, route in routes.items() if results[i].decision == "unknown"}
+            asked = {i: route[step] for i, route in stages.items() if len(route) > step}
+            vectors = self._encode(texts, asked)
+            for i, spaces in asked.items():
+                result = self._result(queries[i], languages[i], spaces, vectors, i, k)
+                # A later (fallback) stage replaces the first answer only if it knows better.
+                if step == 0 or result.decision != "unknown":
+                    results[i] = result
+            stages = {i: route for i, route in stages.items() if results[i].decision == "unknown"}
         return results
 
-    def _route(self, text: str) -> list[Space]:
-        """The spaces to ask, in order: the one for the query's language, then the general one."""
-        language = detect_language(text)
+    def _stages(self, language: str | None) -> list[list[Space]]:
+        """The spaces to ask, in stages: together when calibrated, else one after the other."""
         specific = [s for s in self.spaces if s.languages is not None and language in s.languages]
         general = [s for s in self.spaces if s.languages is None]
-        return (specific + general) or self.spaces[:1]
+        ordered = (specific + general) or self.spaces[:1]
+        return [ordered] if language in self.decisions else [[space] for space in ordered]
 
-    def _result(self, query: str, space: Space, hits: list[tuple[int, float]]) -> SearchResult:
-        candidates = [Candidate(**self.entries[pos], score=round(score, 4)) for pos, score in hits]
-        thresholds = space.thresholds_for(detect_language(query))
+    def _encode(self, texts: list[str], asked: dict[int, list[Space]]) -> dict[tuple[str, int], np.ndarray]:
+        """One encoder pass per space over the queries that ask it."""
+        vectors = {}
+        for space in self.spaces:
+            wanted = [i for i, spaces in asked.items() if space in spaces]
+            if wanted:
+                encoded = space.encoder.encode([texts[i] for i in wanted])
+                vectors.update({(space.name, i): vector for i, vector in zip(wanted, encoded)})
+        return vectors
+
+    def _result(self, query: str, language: str | None, spaces: list[Space],
+                vectors: dict[tuple[str, int], np.ndarray], i: int, k: int) -> SearchResult:
+        pool = np.array(sorted(set().union(*(s.candidates(vectors[(s.name, i)], max(k, CANDIDATES))
+                                             for s in spaces))), dtype=np.int64)
+        per_space = np.vstack([s.scores(vectors[(s.name, i)], pool) for s in spaces])
+        with np.errstate(invalid="ignore"):  # an entry no space has a wording for stays -inf
+            scores = np.where(np.isfinite(per_space), per_space, np.nan)
+            mean = np.nan_to_num(np.nanmean(scores, axis=0) if len(pool) else scores.sum(0), nan=-np.inf)
+        best = np.argsort(-mean)[:k]
+        candidates = [Candidate(**self.entries[pool[j]], score=round(float(mean[j]), 4)) for j in best
+                      if np.isfinite(mean[j])]
+        thresholds = self.decisions.get(language or "", spaces[0].thresholds)
         decision = decide([c.score for c in candidates], thresholds)
         if decision == "suggest":  # did-you-mean buttons only for plausibly related entries
             candidates = [c for c in candidates if c.score >= thresholds.suggest]
         return SearchResult(query=query, decision=decision, candidates=candidates, version=self.version,
-                            space=space.name)
+                            space="+".join(s.name for s in spaces))
 
     def entry(self, entry_id: str) -> dict | None:
         return self.by_id.get(entry_id)
