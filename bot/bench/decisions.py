@@ -113,7 +113,7 @@ def _read_turn(database_url: str, sender: str, question: Question) -> dict[str, 
     decided = outcome(question, faq["faq_decision"] if faq else None, faq["faq_id"] if faq else None,
                       [c["id"] for c in (faq["faq_candidates"] or [])] if faq else [])
     return {"text": question.text, "language": question.language, "expected": list(question.faq_ids),
-            "outcome": decided, "intent": said["intent"], "replies": replies,
+            "outcome": decided, "intent": said["intent"], "confidence": said["intent_confidence"], "replies": replies,
             "answered": faq["faq_id"] if faq else None}
 
 

@@ -17,20 +17,20 @@ from dataclasses import dataclass
 ASK_QUESTION = "ask_question"
 # Messages the FAQ search answers already (the rules send them to action_answer_faq).
 FAQ_INTENTS = {ASK_QUESTION, "out_of_scope", "nlu_fallback"}
-# Explicit wishes that win whatever the FAQ says: a person, a complaint's status, a language.
-ALWAYS_KEPT = {"request_human", "complaint_status", "choose_language"}
+# A complaint's reference or a language's name: the message says what it wants.
+CARRY_THEIR_OWN_EVIDENCE = {"complaint_status", "choose_language"}
 YES_NO = {"affirm", "deny"}
 # Only a form has something to fill in, cancel or change.
 FORM_ONLY = {"inform", "cancel", "complaint_change"}
-SMALL_TALK = {"greet", "goodbye", "thank", "bot_challenge"}
-# DIET at least this sure, with nothing in the KB: a plain "ok" / "no thanks" / "hi".
+# DIET at least this sure: its reading of a message that acts (a form, a handoff) or chats
+# stands, unless the message is a question the knowledge base answers.
 SURE = 0.8
 
-_QUESTION_EN = re.compile(
-    r"\?|^\s*(how|what|when|where|why|which|who|whom|whose|can|could|do|does|did|is|are|was|will|would|"
+_QUESTION_EN = re.compile(  # a question mark, or a clause that opens with a question word
+    r"\?|(^|[.!,;:]\s*)(how|what|when|where|why|which|who|whom|whose|can|could|do|does|did|is|are|was|will|would|"
     r"should|shall|may|might|have|has)\b", re.IGNORECASE)
-_QUESTION_ZH = re.compile(
-    r"[?？吗呢么嘛]|怎么|怎样|如何|什么|多少|多久|几天|几个|哪|能不能|可不可以|是不是|是否|有没有|要不要|会不会")
+_QUESTION_ZH = re.compile(  # "难不难", "有没有": a word, 不/没, the word again asks too
+    r"[?？吗呢么嘛]|(\w)[不没]\1|怎么|怎样|如何|什么|多少|多久|几天|几个|哪|谁|能不能|可不可以|是不是|是否|有没有|要不要|会不会")
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def decide(text: str, intent: str, confidence: float, faq: Faq, context: Context
     """The intent the dialogue rules act on for this message, and why."""
     if context.active_loop:
         return Decision(intent, "a form is active: its rules take every intent")
-    if intent in FAQ_INTENTS or intent in ALWAYS_KEPT:
+    if intent in FAQ_INTENTS or intent in CARRY_THEIR_OWN_EVIDENCE:
         return Decision(intent, "as understood")
     if intent in YES_NO:
         return _yes_no(text, intent, confidence, faq, context)
@@ -69,11 +69,17 @@ def decide(text: str, intent: str, confidence: float, faq: Faq, context: Context
         return Decision(ASK_QUESTION, "a rating nobody asked for")
     if intent in FORM_ONLY:
         return Decision(ASK_QUESTION, "no form to fill in, cancel or change")
-    if faq.decision == "answer" and (intent not in {"complain", "link_email"} or is_question(text)):
+    sure = confidence >= SURE
+    asks = is_question(text)
+    if intent == "request_human":  # escalation stays easy: only an unsure reading of a question yields
+        if sure or not asks:
+            return Decision(intent, "asks for a person")
+        return Decision(ASK_QUESTION, "a question about people, not surely a request for one")
+    if faq.decision == "answer" and (asks or not sure):
         return Decision(ASK_QUESTION, "the knowledge base answers it")
-    if intent in SMALL_TALK and faq.decision == "suggest" and confidence < SURE:
-        return Decision(ASK_QUESTION, "closer to a shop question than to small talk")
-    return Decision(intent, "as understood")
+    if sure and (not asks or faq.decision == "unknown"):
+        return Decision(intent, "as understood")
+    return Decision(ASK_QUESTION, "an unsure reading of a question: the FAQ decides")
 
 
 def _yes_no(text: str, intent: str, confidence: float, faq: Faq, context: Context) -> Decision:

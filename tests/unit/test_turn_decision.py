@@ -50,12 +50,20 @@ def test_linking_email_starts_only_when_asked_for() -> None:
 
 
 def test_small_talk_around_a_shop_question_goes_to_the_faq() -> None:
-    assert decide("hi! how long does delivery take", "greet", 0.7, ANSWERS, NOTHING_ASKED).intent == ASK_QUESTION
+    assert decide("hi! how long does delivery take", "greet", 0.9, ANSWERS, NOTHING_ASKED).intent == ASK_QUESTION
+    assert decide("想加盟开个店 要什么条件", "greet", 0.5, UNKNOWN, NOTHING_ASKED).intent == ASK_QUESTION
     assert decide("hello", "greet", 0.99, SUGGESTS, NOTHING_ASKED).intent == "greet"
+    assert decide("are you a bot?", "bot_challenge", 0.97, UNKNOWN, NOTHING_ASKED).intent == "bot_challenge"
 
 
-def test_explicit_wishes_are_kept_whatever_the_faq_says() -> None:
+def test_a_request_for_a_person_is_kept_unless_it_is_an_unsure_reading_of_a_question() -> None:
     assert decide("can I talk to a person", "request_human", 0.9, ANSWERS, NOTHING_ASKED).intent == "request_human"
+    assert decide("I need a human now", "request_human", 0.6, ANSWERS, NOTHING_ASKED).intent == "request_human"
+    assert decide("how many people work at brightcart", "request_human", 0.6, UNKNOWN,
+                  NOTHING_ASKED).intent == ASK_QUESTION
+
+
+def test_a_complaint_status_is_kept_whatever_the_faq_says() -> None:
     assert decide("status of C-2026-000007", "complaint_status", 0.9, ANSWERS,
                   NOTHING_ASKED).intent == "complaint_status"
 
@@ -71,4 +79,6 @@ def test_questions_are_told_from_statements_in_both_languages() -> None:
     assert is_question("退货要运费吗")
     assert is_question("运费多少")
     assert not is_question("my order arrived broken")
+    assert is_question("在德国考驾照难不难")
+    assert is_question("ok thanks. what about returns")
     assert not is_question("东西坏了")
