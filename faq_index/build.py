@@ -303,6 +303,15 @@ def _stage_version(out: Path, name: str, spaces: list[tuple[str, VectorIndex, En
     return staging
 
 
+def seed_cache(source_index: str | Path, target_index: str | Path) -> None:
+    """Start a new index directory with another one's encodings (same texts, same models:
+    the same vectors), so its first build encodes only what is new. Used by the tests and
+    benchmarks, which build throwaway indexes of the same KB."""
+    source, target = Path(source_index) / "cache", Path(target_index) / "cache"
+    if source.is_dir() and not target.exists():
+        shutil.copytree(source, target)
+
+
 def _point_current_at(out: Path, name: str) -> None:
     tmp = out / "CURRENT.tmp"
     tmp.write_text(name + "\n", encoding="utf-8")

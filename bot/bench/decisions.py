@@ -31,6 +31,7 @@ import aiohttp
 from tqdm import tqdm
 
 from bot.config import ROOT, Settings, load_settings
+from faq_index.build import seed_cache
 from faq_index.customers import Question, load_questions
 from faq_index.search import LiveIndex, SearchResult
 
@@ -127,6 +128,7 @@ def run(part: str, chart: Path | None) -> dict[str, Any]:
     settings = replace(base, database_url=f"sqlite:///{work / 'records.sqlite3'}", rasa_port=free_port(),
                        actions_port=free_port(), console_port=free_port(), run_dir=work / "run",
                        index_dir=work / "index", rate_limit="off")
+    seed_cache(base.index_dir, settings.index_dir)
     stack = Stack(settings)
     model = stack.prepare(progress=True)  # also builds this run's index, calibrated on the tuning part
     engine = engine_outcomes(settings.index_dir, questions)

@@ -20,6 +20,7 @@ FAQ_INTENTS = {ASK_QUESTION, "out_of_scope", "nlu_fallback"}
 # A complaint's reference or a language's name: the message says what it wants.
 CARRY_THEIR_OWN_EVIDENCE = {"complaint_status", "choose_language"}
 YES_NO = {"affirm", "deny"}
+SMALL_TALK = {"greet", "goodbye", "thank", "bot_challenge"}
 # Only a form has something to fill in, cancel or change.
 FORM_ONLY = {"inform", "cancel", "complaint_change"}
 # DIET at least this sure: its reading of a message that acts (a form, a handoff) or chats
@@ -29,8 +30,9 @@ SURE = 0.8
 _QUESTION_EN = re.compile(  # a question mark, or a clause that opens with a question word
     r"\?|(^|[.!,;:]\s*)(how|what|when|where|why|which|who|whom|whose|can|could|do|does|did|is|are|was|will|would|"
     r"should|shall|may|might|have|has)\b", re.IGNORECASE)
-_QUESTION_ZH = re.compile(  # "难不难", "有没有": a word, 不/没, the word again asks too
-    r"[?？吗呢么嘛]|(\w)[不没]\1|怎么|怎样|如何|什么|多少|多久|几天|几个|哪|谁|能不能|可不可以|是不是|是否|有没有|要不要|会不会")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_QUESTION_ZH = re.compile(  # "难不难" (a word, 不/没, the word again) and "能改不" ask too
+    r"[?？吗呢么嘛]|(\w)[不没]\1|[不没](\s|$)|啥|咋|怎么|怎样|如何|什么|多少|多久|几天|几个|哪|谁|能不能|可不可以|是不是|是否|有没有|要不要|会不会")
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,10 @@ def decide(text: str, intent: str, confidence: float, faq: Faq, context: Context
         if sure or not asks:
             return Decision(intent, "asks for a person")
         return Decision(ASK_QUESTION, "a question about people, not surely a request for one")
+    if asks and (intent == "complain" or (intent in SMALL_TALK and _substantial(text))):
+        # DIET's Chinese readings are sure of themselves on long questions ("想加盟开个店 要什么条件" as
+        # a greeting at 0.99): a question is for the FAQ, which declines it plainly if it must.
+        return Decision(ASK_QUESTION, "a question, not a complaint or small talk")
     if faq.decision == "answer" and (asks or not sure):
         return Decision(ASK_QUESTION, "the knowledge base answers it")
     if sure and (not asks or faq.decision == "unknown"):
@@ -88,6 +94,11 @@ def _yes_no(text: str, intent: str, confidence: float, faq: Faq, context: Contex
     if faq.decision == "unknown" and confidence >= SURE and not is_question(text):
         return Decision(intent, "a plain yes/no with nothing asked")
     return Decision(ASK_QUESTION, "a question, not a yes/no: nothing was asked")
+
+
+def _substantial(text: str) -> bool:
+    """More than a greeting's length: five words, or eight Chinese characters."""
+    return len(text.split()) >= 5 or len(_CJK.findall(text)) >= 8
 
 
 def is_question(text: str) -> bool:

@@ -25,7 +25,7 @@ def sender() -> str:
 
 
 def snapshot(bot: RunningBot) -> Snapshot:
-    """The index the action server serves, loaded here to predict its decisions."""
+    """The index the bot searches (in the Rasa server), loaded here to predict its decisions."""
     return Snapshot(current_version_dir(bot.settings.index_dir))
 
 
@@ -58,10 +58,11 @@ def test_vague_question_gets_did_you_mean_buttons_that_select_an_entry(bot: Runn
     index = snapshot(bot)
     vague = next(
         (q for q in ("problem with my order", "question about money", "something about my account",
-                     "help with the package", "what about the code") if index.search(q).decision == "suggest"),
+                     "help with the package", "what about the code", "payment question", "about my delivery")
+         if index.search(q).decision == "suggest" and len(index.search(q).candidates) >= 2),
         None,
     )
-    assert vague is not None, "no vague question fell between the suggest and answer thresholds"
+    assert vague is not None, "no vague question fell between the suggest and answer thresholds with two entries"
     expected = index.search(vague)
     conversation = sender()
     [reply] = bot.say(conversation, vague)

@@ -41,6 +41,7 @@ def test_a_complaint_stays_a_complaint_unless_it_is_a_question_the_kb_answers() 
     assert decide("my order BC-654321 arrived broken", "complain", 0.95, ANSWERS, NOTHING_ASKED).intent == "complain"
     assert decide("how do I return a lamp that arrived broken?", "complain", 0.7, ANSWERS,
                   NOTHING_ASKED).intent == ASK_QUESTION
+    assert decide("慕尼黑有你们的showroom吗", "complain", 0.97, UNKNOWN, NOTHING_ASKED).intent == ASK_QUESTION
 
 
 def test_linking_email_starts_only_when_asked_for() -> None:
@@ -53,6 +54,7 @@ def test_small_talk_around_a_shop_question_goes_to_the_faq() -> None:
     assert decide("hi! how long does delivery take", "greet", 0.9, ANSWERS, NOTHING_ASKED).intent == ASK_QUESTION
     assert decide("想加盟开个店 要什么条件", "greet", 0.5, UNKNOWN, NOTHING_ASKED).intent == ASK_QUESTION
     assert decide("hello", "greet", 0.99, SUGGESTS, NOTHING_ASKED).intent == "greet"
+    assert decide("Brightcart是哪个国家的公司", "greet", 0.96, UNKNOWN, NOTHING_ASKED).intent == ASK_QUESTION
     assert decide("are you a bot?", "bot_challenge", 0.97, UNKNOWN, NOTHING_ASKED).intent == "bot_challenge"
 
 
@@ -80,5 +82,6 @@ def test_questions_are_told_from_statements_in_both_languages() -> None:
     assert is_question("运费多少")
     assert not is_question("my order arrived broken")
     assert is_question("在德国考驾照难不难")
+    assert is_question("付款方式下单后还能改不 BC-228930")
     assert is_question("ok thanks. what about returns")
     assert not is_question("东西坏了")
