@@ -42,7 +42,7 @@ from faq_index.train import current_model, tuned_thresholds
 
 KEEP_VERSIONS = 3
 # Bumped when the way decisions are made from customer questions changes: a rebuild is due.
-DECISIONS_SCHEME = "fused spaces + entry heads, v1"
+DECISIONS_SCHEME = "fused spaces + entry heads + offer, v2"
 
 
 @dataclass(frozen=True)

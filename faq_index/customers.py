@@ -10,10 +10,13 @@ per language on it:
   `answer` *and* leads the second by at least `margin`. Chosen to answer as many answerable
   questions right as possible while at most `MAX_WRONG` of them are answered wrongly and at
   most `MAX_OUT_OF_SCOPE_ANSWERED` of the out-of-scope ones are answered at all;
-- `suggest`: below `answer`, candidates scoring at least `suggest` are offered as did-you-mean
-  buttons; a question whose best score is lower is declined ("I don't know that one").
-  Chosen to offer buttons to the unanswered questions whose right entry is among the
-  candidates while declining the out-of-scope ones: the sum of both rates is maximised.
+- `suggest`: a question not answered directly but whose best entry scores at least `suggest`
+  gets did-you-mean buttons; a lower one is declined ("I don't know that one"). Chosen to
+  offer buttons to the unanswered questions whose right entry is among the candidates while
+  declining the out-of-scope ones: the sum of both rates is maximised;
+- `offer`: the first candidate is always a button; the others only from `offer`, the lowest
+  score at which a right entry stood second or third among the tuning questions that got
+  buttons (entries scoring lower were never the one meant).
 
 The question files are YAML, one language each, named `<part>_<language>.yml`:
 
@@ -84,6 +87,7 @@ def calibrate_on_customers(
     answer, margin = _answer_rule(first, first - second, answerable, right_first)
     answered = (first >= answer) & (first - second >= margin)
     suggest = _suggest_threshold(first, answerable & ~answered & right_listed, ~answerable, answer)
+    offer = _offer_threshold(questions, ranked, answerable & ~answered & (first >= suggest), suggest)
     stats = {
         "answerable": int(answerable.sum()),
         "out_of_scope": int((~answerable).sum()),
@@ -93,7 +97,7 @@ def calibrate_on_customers(
         "out_of_scope_declined": _share(first < suggest, ~answerable),
         "right_entry_first": _share(right_first, answerable),
     }
-    return Thresholds(answer=answer, suggest=suggest, margin=margin, method=method), stats
+    return Thresholds(answer=answer, suggest=suggest, margin=margin, offer=offer, method=method), stats
 
 
 def _answer_rule(first: np.ndarray, lead: np.ndarray, answerable: np.ndarray,
@@ -122,6 +126,15 @@ def _suggest_threshold(first: np.ndarray, helped: np.ndarray, out_of_scope: np.n
         if value > best_value + 1e-9:
             best, best_value = float(threshold), value
     return best
+
+
+def _offer_threshold(questions: list[Question], ranked: list[list[tuple[str, float]]], suggested: np.ndarray,
+                     suggest: float) -> float:
+    """The lowest score at which a right entry stood behind the first among the did-you-mean
+    questions: the other buttons are offered from there (related enough to have been right)."""
+    behind = [score for question, hits, flag in zip(questions, ranked, suggested) if flag
+              for entry, score in hits[1:] if entry in question.faq_ids]
+    return float(np.floor(min(behind) * 200) / 200) if behind else suggest
 
 
 def _rate(flags: np.ndarray) -> float:

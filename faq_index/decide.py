@@ -39,6 +39,8 @@ class Thresholds:
     method: str = "calibrated"
     # How far the best entry must lead the second to be answered directly (0: no lead needed).
     margin: float = 0.0
+    # With a did-you-mean, the other candidates are offered only from this score (0: all).
+    offer: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)

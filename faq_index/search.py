@@ -181,7 +181,7 @@ class Snapshot:
         thresholds = self.decisions.get(language or "", spaces[0].thresholds)
         decision = decide([c.score for c in candidates], thresholds)
         if decision == "suggest":  # did-you-mean buttons only for plausibly related entries
-            candidates = [c for c in candidates if c.score >= thresholds.suggest]
+            candidates = candidates[:1] + [c for c in candidates[1:] if c.score >= thresholds.offer]
         return SearchResult(query=query, decision=decision, candidates=candidates, version=self.version,
                             space="+".join(s.name for s in spaces))
 

@@ -36,7 +36,7 @@ def test_thresholds_keep_wrong_and_out_of_scope_answers_within_their_limits() ->
     oos_answered = sum(d == "answer" for d, a in zip(decisions, answerable) if not a)
     assert wrong / 200 <= MAX_WRONG and oos_answered / 100 <= MAX_OUT_OF_SCOPE_ANSWERED
     assert stats["answered_right"] > 0.5  # and still answers most of what it can
-    assert thresholds.suggest <= thresholds.answer
+    assert thresholds.offer <= thresholds.suggest <= thresholds.answer
     assert stats["out_of_scope_declined"] > 0.7  # the out-of-scope ones score lower: declined
 
 
