@@ -24,7 +24,7 @@ import os
 import re
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -38,11 +38,12 @@ from faq_index.index import EXACT_MAX_VECTORS, VectorIndex
 from faq_index.kb import Entry, kb_hash, load_kb
 from faq_index.language import ENGLISH
 from faq_index.paths import DEFAULT_ENCODERS_DIR
+from faq_index.scoring import HEAD_WEIGHTS
 from faq_index.train import current_model, tuned_thresholds
 
 KEEP_VERSIONS = 3
 # Bumped when the way decisions are made from customer questions changes: a rebuild is due.
-DECISIONS_SCHEME = "fused spaces + entry heads + offer, v2"
+DECISIONS_SCHEME = "fused spaces + entry heads (weight per language) + offer, v3"
 
 
 @dataclass(frozen=True)
@@ -182,13 +183,19 @@ def _customer_decisions(out: Path, staging: Path, encoders: list[Encoder], quest
     decisions = {}
     for language in sorted({q.language for q in questions}):
         asked = [q for q in questions if q.language == language]
-        # Searched as calibrated (every space at once), deciding nothing yet.
-        snapshot.decisions[language] = Thresholds(answer=float("inf"), suggest=float("inf"))
-        results = snapshot.search_many([q.text for q in asked], k=3)
-        ranked = [[(c.id, c.score) for c in r.candidates] for r in results]
-        chosen = calibrate_on_customers(asked, ranked, method=f"customer questions ({language})")
-        if chosen is not None:
-            decisions[language] = {"thresholds": chosen[0].to_dict(), "calibration": chosen[1]}
+        tried = []
+        for weight in HEAD_WEIGHTS if any(s.head for s in snapshot.spaces) else (0.0,):
+            # Searched as calibrated (every space at once), deciding nothing yet.
+            snapshot.decisions[language] = Thresholds(answer=float("inf"), suggest=float("inf"), head_weight=weight)
+            results = snapshot.search_many([q.text for q in asked], k=3)
+            ranked = [[(c.id, c.score) for c in r.candidates] for r in results]
+            chosen = calibrate_on_customers(asked, ranked, method=f"customer questions ({language})")
+            if chosen is not None:
+                tried.append((chosen[1]["answered_right"], -abs(weight - 0.5), replace(chosen[0], head_weight=weight),
+                              chosen[1]))
+        if tried:  # the weight answering most questions right within the limits; ties to the middle
+            _, _, thresholds, stats = max(tried, key=lambda t: (t[0], t[1]))
+            decisions[language] = {"thresholds": thresholds.to_dict(), "calibration": stats}
     return decisions
 
 

@@ -41,6 +41,8 @@ class Thresholds:
     margin: float = 0.0
     # With a did-you-mean, the other candidates are offered only from this score (0: all).
     offer: float = 0.0
+    # The entry head's share of a score, where spaces have heads (faq_index/head.py).
+    head_weight: float = 0.5
 
     def to_dict(self) -> dict:
         return asdict(self)

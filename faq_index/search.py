@@ -94,12 +94,12 @@ class Space:
             found.update(np.argsort(-self.head.probabilities(vector[None, :])[0])[:n].tolist())
         return found
 
-    def scores(self, vector: np.ndarray, entries: np.ndarray) -> np.ndarray:
+    def scores(self, vector: np.ndarray, entries: np.ndarray, head_weight: float) -> np.ndarray:
         """Each entry's score in this space (-inf for entries with no wording here)."""
         similarity = self.vectors.entry_scores(vector, entries)
         if self.head is None:
             return similarity
-        return combine(similarity, self.head.probabilities(vector[None, :])[0][entries])
+        return combine(similarity, self.head.probabilities(vector[None, :])[0][entries], head_weight)
 
 
 class Snapshot:
@@ -171,14 +171,14 @@ class Snapshot:
                 vectors: dict[tuple[str, int], np.ndarray], i: int, k: int) -> SearchResult:
         pool = np.array(sorted(set().union(*(s.candidates(vectors[(s.name, i)], max(k, CANDIDATES))
                                              for s in spaces))), dtype=np.int64)
-        per_space = np.vstack([s.scores(vectors[(s.name, i)], pool) for s in spaces])
+        thresholds = self.decisions.get(language or "", spaces[0].thresholds)
+        per_space = np.vstack([s.scores(vectors[(s.name, i)], pool, thresholds.head_weight) for s in spaces])
         with np.errstate(invalid="ignore"):  # an entry no space has a wording for stays -inf
             scores = np.where(np.isfinite(per_space), per_space, np.nan)
             mean = np.nan_to_num(np.nanmean(scores, axis=0) if len(pool) else scores.sum(0), nan=-np.inf)
         best = np.argsort(-mean)[:k]
         candidates = [Candidate(**self.entries[pool[j]], score=round(float(mean[j]), 4)) for j in best
                       if np.isfinite(mean[j])]
-        thresholds = self.decisions.get(language or "", spaces[0].thresholds)
         decision = decide([c.score for c in candidates], thresholds)
         if decision == "suggest":  # did-you-mean buttons only for plausibly related entries
             candidates = candidates[:1] + [c for c in candidates[1:] if c.score >= thresholds.offer]

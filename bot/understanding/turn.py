@@ -26,6 +26,7 @@ FORM_ONLY = {"inform", "cancel", "complaint_change"}
 # DIET at least this sure: its reading of a message that acts (a form, a handoff) or chats
 # stands, unless the message is a question the knowledge base answers.
 SURE = 0.8
+VERY_SURE = 0.95  # a short question DIET reads as small talk ("am I talking to a bot?") stays small talk
 
 _QUESTION_EN = re.compile(  # a question mark, or a clause that opens with a question word
     r"\?|(^|[.!,;:]\s*)(how|what|when|where|why|which|who|whom|whose|can|could|do|does|did|is|are|was|will|would|"
@@ -77,6 +78,8 @@ def decide(text: str, intent: str, confidence: float, faq: Faq, context: Context
         if sure or not asks:
             return Decision(intent, "asks for a person")
         return Decision(ASK_QUESTION, "a question about people, not surely a request for one")
+    if intent in SMALL_TALK and sure and not _substantial(text) and (not asks or confidence >= VERY_SURE):
+        return Decision(intent, "short small talk")  # "am I talking to a bot?" even if the KB knows bots
     if asks and (intent == "complain" or (intent in SMALL_TALK and _substantial(text))):
         # DIET's Chinese readings are sure of themselves on long questions ("想加盟开个店 要什么条件" as
         # a greeting at 0.99): a question is for the FAQ, which declines it plainly if it must.
@@ -97,8 +100,8 @@ def _yes_no(text: str, intent: str, confidence: float, faq: Faq, context: Contex
 
 
 def _substantial(text: str) -> bool:
-    """More than a greeting's length: five words, or eight Chinese characters."""
-    return len(text.split()) >= 5 or len(_CJK.findall(text)) >= 8
+    """Longer than small talk: seven words, or eight Chinese characters."""
+    return len(text.split()) >= 7 or len(_CJK.findall(text)) >= 8
 
 
 def is_question(text: str) -> bool:

@@ -56,6 +56,7 @@ def test_small_talk_around_a_shop_question_goes_to_the_faq() -> None:
     assert decide("hello", "greet", 0.99, SUGGESTS, NOTHING_ASKED).intent == "greet"
     assert decide("Brightcart是哪个国家的公司", "greet", 0.96, UNKNOWN, NOTHING_ASKED).intent == ASK_QUESTION
     assert decide("are you a bot?", "bot_challenge", 0.97, UNKNOWN, NOTHING_ASKED).intent == "bot_challenge"
+    assert decide("am I talking to a bot?", "bot_challenge", 0.99, ANSWERS, NOTHING_ASKED).intent == "bot_challenge"
 
 
 def test_a_request_for_a_person_is_kept_unless_it_is_an_unsure_reading_of_a_question() -> None:
