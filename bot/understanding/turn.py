@@ -33,7 +33,7 @@ _QUESTION_EN = re.compile(  # a question mark, or a clause that opens with a que
     r"should|shall|may|might|have|has)\b", re.IGNORECASE)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _QUESTION_ZH = re.compile(  # "难不难" (a word, 不/没, the word again) and "能改不" ask too
-    r"[?？吗呢么嘛]|(\w)[不没]\1|[不没](\s|$)|啥|咋|怎么|怎样|如何|什么|多少|多久|几天|几个|哪|谁|能不能|可不可以|是不是|是否|有没有|要不要|会不会")
+    r"[?？吗呢么嘛]|(\w)[不没]\1|[不没](\s|$)|啥|咋|怎么|怎样|如何|什么|多少|多久|几(?!乎)|哪|谁|能不能|可不可以|是不是|是否|有没有|要不要|会不会")
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def decide(text: str, intent: str, confidence: float, faq: Faq, context: Context
 def _yes_no(text: str, intent: str, confidence: float, faq: Faq, context: Context) -> Decision:
     if context.expects_yes_no and not (faq.decision == "answer" and is_question(text)):
         return Decision(intent, "the bot asked a yes/no question")
-    if faq.decision == "unknown" and confidence >= SURE and not is_question(text):
+    if faq.decision == "unknown" and confidence >= SURE and not is_question(text) and not _substantial(text):
         return Decision(intent, "a plain yes/no with nothing asked")
     return Decision(ASK_QUESTION, "a question, not a yes/no: nothing was asked")
 

@@ -81,6 +81,7 @@ def test_questions_are_told_from_statements_in_both_languages() -> None:
     assert is_question("can I pay with klarna")
     assert is_question("退货要运费吗")
     assert is_question("运费多少")
+    assert is_question("大促是几号开始")
     assert not is_question("my order arrived broken")
     assert is_question("在德国考驾照难不难")
     assert is_question("付款方式下单后还能改不 BC-228930")
