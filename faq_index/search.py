@@ -5,9 +5,12 @@ background thread that watches `CURRENT`; when a new build lands it loads the ne
 and swaps a single reference. A search in flight keeps the snapshot it started with, so
 nothing is answered from a half-swapped index.
 
-A query goes to the vector space for its language (English to the English space, when the
-KB has one) and, if that space does not know the answer, to the multilingual space: an
-English question still finds an entry that is written only in Chinese.
+Which spaces score a query depends on the build. Calibrated on customer questions (the
+product's builds, faq_index/customers.py): every space that reads the query's language scores
+it and the scores are averaged (English: the fine-tuned English space and the multilingual
+one), with that language's thresholds. Otherwise the query goes to the space for its language
+and, if that space does not know the answer, to the multilingual space: an English question
+still finds an entry that is written only in Chinese.
 """
 
 from __future__ import annotations

@@ -24,4 +24,4 @@ def test_precision_at_1_on_held_out_questions(prepared_model: Path) -> None:
     print(f"\nheld-out questions: {len(questions)}  P@1 {sum(hits) / len(hits):.3f}  "
           f"R@3 {sum(in_top3) / len(in_top3):.3f}  answered {len(answered) / len(results):.2f} "
           f"with precision {sum(answered_right) / max(1, len(answered_right)):.3f}")
-    assert sum(hits) / len(hits) >= 0.90
+    assert sum(hits) / len(hits) >= 0.94  # 0.966 measured 2026-11-30 (docs/benchmarks.md)
