@@ -90,6 +90,26 @@ def test_small_talk_is_handled_by_rasa(bot: RunningBot) -> None:
     assert "bot" in bot.say(conversation, "am I talking to a bot?")[0]["text"]
 
 
+@pytest.mark.parametrize("question", ["change my order", "bikes?", "我想把收货地址改一下", "cancel",
+                                      "what are your customer service hours", "5"])
+def test_a_question_is_never_answered_with_anything_else(bot: RunningBot, question: str) -> None:
+    """Form words, a lone rating and "bikes?" (once read as a yes) outside any form or question:
+    the FAQ answers, offers entries or declines; it is never "anything else?" or a rating."""
+    replies = " ".join(r.get("text") or "" for r in bot.say(sender(), question))
+    assert replies
+    assert "anything else" not in replies.lower() and "还有什么可以帮您" not in replies
+    assert "feedback" not in replies.lower()
+
+
+def test_yes_after_the_offer_of_a_person_still_hands_over(bot: RunningBot) -> None:
+    conversation = sender()
+    declined = bot.say(conversation, "what is the boiling point of mercury on mars")
+    assert "person" in declined[0]["text"].lower()
+    handed = " ".join(r.get("text") or "" for r in bot.say(conversation, "yes"))
+    assert "anything else" not in handed.lower()
+    assert "team" in handed.lower() or "person" in handed.lower() or "message" in handed.lower()
+
+
 def test_live_kb_edit_is_answered_without_restart(bot: RunningBot) -> None:
     new_answer = f"Our shop cat is called Pixel-{uuid.uuid4().hex[:6]}."
     with open(bot.settings.kb_dir / "product.yml", "a", encoding="utf-8") as kb:
