@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -45,6 +46,8 @@ from bot.handoff.service import HandoffConflict, HandoffError, HandoffNotFound
 from bot.insight import metrics, report, source, unanswered
 from bot.rasa_api import RasaUnavailable
 from faq_index import kb_edit
+
+logger = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 CHART_JS = customer_pages.ASSETS / "node_modules" / "chart.js" / "dist" / "chart.umd.min.js"  # npm, make install
@@ -108,8 +111,13 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.on_event("startup")
     def warm_up_faq_search() -> None:
-        """Load the encoder in the background: the first search should not wait for it."""
-        threading.Thread(target=lambda: _faq_index(settings).search("warm up"), daemon=True).start()
+        """Load the encoders (an English search asks two spaces, a Chinese one the multilingual)
+        before serving: no search waits for them and the process's memory does not grow later."""
+        try:
+            for query in ("warm up", "预热"):
+                _faq_index(settings).search(query)
+        except Exception:  # no index yet: the console still serves everything else
+            logger.exception("FAQ search warm-up failed")
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:

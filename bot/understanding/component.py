@@ -15,7 +15,6 @@ Button payloads ("/intent{...}") are left alone: they say exactly what they mean
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -46,8 +45,9 @@ class TurnUnderstanding(GraphComponent, IntentClassifier):
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> TurnUnderstanding:
         if not execution_context.is_finetuning and execution_context.model_id:
-            # The encoders take seconds to load: pay it at start, not on a customer's message.
-            threading.Thread(target=_warm_up, name="faq-warm-up", daemon=True).start()
+            # The encoders take seconds to load: paid while the model loads, so the server is
+            # healthy only once it answers at full speed (and its memory no longer grows).
+            _warm_up()
         return cls()
 
     def process(self, messages: list[Message], tracker: DialogueStateTracker | None = None) -> list[Message]:
@@ -56,7 +56,11 @@ class TurnUnderstanding(GraphComponent, IntentClassifier):
             text = message.get("text") or ""
             if not text.strip() or text.startswith("/"):
                 continue
-            result = knowledge.search(text)
+            try:
+                result = knowledge.search(text)
+            except Exception:  # no index or a broken one: DIET's reading stands, the action searches
+                logger.exception("FAQ search failed; the turn goes on without it")
+                continue
             understood = message.get("intent") or {}
             intent, confidence = understood.get("name") or "nlu_fallback", float(understood.get("confidence") or 0)
             decision = turn.decide(text, intent, confidence, turn.Faq(result.decision), context_of(tracker))
