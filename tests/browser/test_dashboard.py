@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 PASSWORD = "correct horse battery"
 # Two wordings of one question the KB cannot answer ("can you ship to the moon?" is answered now:
 # with the countries delivered to).
-MOON = ["do you rent out moon buggies", "can I hire a moon buggy from you?"]
+MOON = ["do you sell moon rocks", "can I buy a moon rock from you?"]
 
 
 @pytest.fixture(scope="module")
