@@ -82,12 +82,12 @@ def test_the_widget_says_slow_down_and_does_not_process(limited_bot: RunningBot)
     try:
         client.emit("session_request", {"session_id": session})
         assert confirmed.wait(30)
-        for i in range(BURST):
-            client.emit("user_uttered", {"message": f"widget {i}", "session_id": session})
+        for i in range(BURST):  # small talk: one reply each (two "I don't know"s in a row would hand over)
+            client.emit("user_uttered", {"message": f"hi number {i}", "session_id": session})
             assert replied.acquire(timeout=60), f"no reply to message {i}"
         client.emit("user_uttered", {"message": "one too many", "session_id": session})
         assert refused.wait(30)
     finally:
         client.disconnect()
     assert len(errors) == 1 and "slow down" in errors[0], errors
-    assert customer_texts(limited_bot, session) == [f"widget {i}" for i in range(BURST)]
+    assert customer_texts(limited_bot, session) == [f"hi number {i}" for i in range(BURST)]
