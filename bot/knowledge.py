@@ -7,6 +7,7 @@ encoder only if it ever has to search itself.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -43,14 +44,8 @@ def warm_up() -> None:
     search("预热")
 
 
-_threads_limited = False
-
-
+@functools.cache
 def _limit_threads() -> None:
-    global _threads_limited
-    if _threads_limited:
-        return
-    _threads_limited = True
     import torch
 
     # One thread per encode: requests are short and many. torch's default (all cores) spins

@@ -1,14 +1,13 @@
-"""Batched searches give exactly the answers of one-by-one searches."""
+"""Several queries searched in one encoder pass give exactly the answers of one-by-one searches."""
 
 from __future__ import annotations
 
-import asyncio
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from bot.config import ROOT
-from faq_index.batching import BatchedSearch
 from faq_index.build import build
 from faq_index.encoder import load_encoder
 from faq_index.search import LiveIndex
@@ -23,13 +22,11 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> LiveIndex:
     return LiveIndex(out, poll_seconds=3600)
 
 
-def test_concurrent_searches_match_single_searches(index: LiveIndex) -> None:
-    async def together() -> list:
-        batched = BatchedSearch(index, max_batch=2)
-        return await asyncio.gather(*[batched.search(q, k) for q, k in zip(QUERIES * 2, [1, 3] * 5)])
-
-    results = asyncio.run(together())
-    for result, (query, k) in zip(results, zip(QUERIES * 2, [1, 3] * 5)):
+def test_searching_many_matches_single_searches(index: LiveIndex) -> None:
+    queries, ks = QUERIES * 2, [1, 3] * 5
+    together = index.snapshot.search_many(queries, 3)
+    results = [replace(result, candidates=result.candidates[:k]) for result, k in zip(together, ks)]
+    for result, (query, k) in zip(results, zip(queries, ks)):
         alone = index.search(query, k)
         assert result.decision == alone.decision
         assert [c.id for c in result.candidates] == [c.id for c in alone.candidates]
