@@ -6,7 +6,8 @@ anonymous stubs (actor, channel, time, intent, FAQ entry and decision, action) w
 entities and identities removed, and each conversation id replaced by a random one that is
 stored nowhere (the handoffs of the conversation get the same one, so handoff and
 containment rates are unchanged). Rasa's trackers (the event log) of those conversations are
-deleted; complaints and handoffs lose their personal fields; verified emails are deleted.
+deleted, and so are the live feed's events of them; complaints and handoffs lose their personal
+fields; verified emails are deleted.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bot.storage.models import (
     CustomerEmail,
     Handoff,
     InteractionRecord,
+    LiveEvent,
     UndeliveredMessage,
 )
 
@@ -85,6 +87,8 @@ def _forget_conversations(session: Session, conversations: set[str]) -> Counter:
                 complaint_ref=None)).rowcount
         removed["conversation_events"] += session.execute(
             sa.delete(ConversationEvent).where(ConversationEvent.sender_id == conversation)).rowcount
+        removed["live_events"] += session.execute(  # the operators' feed (sender ids, intents)
+            sa.delete(LiveEvent).where(LiveEvent.sender_id == conversation)).rowcount
         removed["undelivered_messages"] += session.execute(
             sa.delete(UndeliveredMessage).where(UndeliveredMessage.recipient_id == conversation)).rowcount
         removed["handoffs"] += _strip_handoffs(session, Handoff.conversation_id == conversation,

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
+from bot.events import feed
 from bot.insight import metrics, source
 from bot.storage.db import get_engine
 from tests.conftest import RunningBot
@@ -64,12 +65,14 @@ def test_stored_text_is_redacted_and_erase_leaves_no_trace(bot: RunningBot) -> N
     logs = "".join(path.read_text(errors="replace") for path in bot.settings.run_dir.glob("*.log"))
     assert CARD not in logs and PHONE not in logs and EMAIL not in logs  # nor in the servers' logs
 
+    assert feed.backfill(bot.settings.database_url, 3600) > 0  # the live feed holds the sender id too
     before = figures(bot)
     erased = cli(bot, "erase-customer", customer)
     assert erased.returncode == 0, erased.stderr
     removed = json.loads(erased.stdout)
     assert removed["conversations"] == 1 and removed["interaction_records"] > 10
-    assert removed["conversation_events"] > 10 and removed["complaints"] == 1 and removed["handoffs"] == 1
+    assert removed["conversation_events"] > 10 and removed["live_events"] > 10
+    assert removed["complaints"] == 1 and removed["handoffs"] == 1
 
     stored = every_stored_value(bot.settings.database_url)
     for trace in (customer, EMAIL, "priya.secret", "never arrived at all", "about the refund"):
