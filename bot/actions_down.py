@@ -5,7 +5,8 @@ cannot be reached Rasa 3.6 logs the failure of `RemoteAction.run`, drops the act
 and carries on: the customer hears nothing (and the language, the session start and the
 handoff, which are custom actions too, silently do not happen). `install()`, called by
 bot/rasa_server.py, wraps `RemoteAction.run`. When a call fails because the action server is
-unreachable, timed out or answered 5xx, the action's events are replaced by what this
+unreachable, hung (no answer within BOT_ACTION_TIMEOUT seconds, not Rasa's 5 minutes) or answered
+5xx, the action's events are replaced by what this
 process can do on its own:
 
 - `action_session_start`: start the session, keeping the language (as actions/session.py).
@@ -75,19 +76,48 @@ def install() -> None:
     original = RemoteAction.run
     if getattr(original, "stands_in_when_down", False):
         return
+    # Rasa waits 5 minutes for an action server that accepted the call and hangs; the customer
+    # should hear the apology within seconds. Every action of this bot answers in well under a
+    # second (a FAQ search that must load its encoder first: about 3 s).
+    hung = _HungServer(load_settings().action_timeout)
 
     async def run(self: RemoteAction, output_channel: OutputChannel, nlg: NaturalLanguageGenerator,
                   tracker: DialogueStateTracker, domain: Domain) -> list[Event]:
         try:
-            return await original(self, output_channel, nlg, tracker, domain)
+            events = await asyncio.wait_for(original(self, output_channel, nlg, tracker, domain), hung.timeout())
         except Exception as error:
+            hung.failed(error)
             if not unavailable(error):
                 raise
             logger.error("action server unavailable for %s (%r): the Rasa server stands in", self.name(), error)
             return await stand_in(self.name(), output_channel, nlg, tracker, domain)
+        hung.answered()
+        return events
 
     run.stands_in_when_down = True  # type: ignore[attr-defined]
     RemoteAction.run = run  # type: ignore[method-assign]
+
+
+class _HungServer:
+    """How long to wait for the action server: `full` seconds, but only `RETRY_SECONDS` right
+    after a call timed out, until one answers again. A turn runs several actions (session start,
+    language, the reply): against a hung server it costs one timeout, not one per action."""
+
+    RETRY_SECONDS = 1.0
+
+    def __init__(self, full: float) -> None:
+        self.full = full
+        self._timed_out = False
+
+    def timeout(self) -> float:
+        return min(self.RETRY_SECONDS, self.full) if self._timed_out else self.full
+
+    def failed(self, error: BaseException) -> None:
+        if isinstance(error, asyncio.TimeoutError):
+            self._timed_out = True
+
+    def answered(self) -> None:
+        self._timed_out = False
 
 
 def unavailable(error: BaseException) -> bool:

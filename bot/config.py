@@ -37,6 +37,7 @@ runner passes its settings to the processes it starts as these same environment 
 | rabbitmq_url | BOT_RABBITMQ_URL | (empty: no event broker) production: amqp://guest:guest@127.0.0.1:5672/%2F |
 | events_queue | BOT_EVENTS_QUEUE | brightcart-events (RabbitMQ queue and exchange the event consumer reads) |
 | rate_limit | BOT_RATE_LIMIT | 30/60 (messages/seconds per customer on REST, Telegram and the widget; "off" = none) |
+| action_timeout | BOT_ACTION_TIMEOUT | 6 (seconds Rasa waits for an action call before it apologises in its place) |
 
 The rate limit is counted per sender in each Rasa server process (several replicas each count
 separately; the production nginx also limits per client IP, bot/production/nginx.py), see
@@ -84,6 +85,7 @@ _ENV = {
     "redis_url": "BOT_REDIS_URL",
     "rabbitmq_url": "BOT_RABBITMQ_URL",
     "events_queue": "BOT_EVENTS_QUEUE",
+    "action_timeout": "BOT_ACTION_TIMEOUT",
 }
 TELEGRAM_CHANNEL = "bot.channels.telegram.TelegramInput"
 
@@ -121,6 +123,7 @@ class Settings:
     rabbitmq_url: str = ""
     events_queue: str = "brightcart-events"
     rate_limit: str = "30/60"
+    action_timeout: float = 6.0
 
     @property
     def rasa_url(self) -> str:

@@ -1,6 +1,7 @@
 """The action server down entirely, on the real stack over REST: the Rasa server answers in its
 place (bot/actions_down.py) with a polite message and the offer of a person, accepting the offer
-creates a real handoff, every turn is recorded, and once the action server is back the bot
+creates a real handoff, every turn is recorded; an action server that accepts calls and never
+answers turns into the same apology within seconds; once the action server is back the bot
 answers normally without a Rasa restart.
 
 The tests run in file order on one stack: the first stops the action server (the test Stack
@@ -9,19 +10,24 @@ does not supervise, so nothing restarts it), the last starts it again.
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+import requests
 
 from bot.handoff import agents, service
 from bot.runner import Service
 from bot.storage.records import iter_records
 from faq_index.kb import load_kb
-from tests.conftest import RunningBot, add_agent
+from tests.conftest import RunningBot, add_agent, own_stack
 from tests.integration.test_handoff import PASSWORD, sender, texts
 
 pytestmark = pytest.mark.integration
+bot = own_stack()  # this module stops the action server and sets who is online: a stack of its own
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +98,46 @@ def test_in_chinese_with_nobody_online_accepting_files_a_ticket(down: RunningBot
     assert conversation(down, customer) == [
         ("customer", question), ("bot", apology["text"]), ("customer", "好的"), *[("bot", t["text"]) for t in told],
     ]
+
+
+@contextmanager
+def hung_server(port: int) -> Iterator[None]:
+    """A server on `port` that accepts every connection and never answers (a hung action server)."""
+    listener = socket.create_server(("127.0.0.1", port), reuse_port=False)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        for connection in held:
+            connection.close()
+        listener.close()
+
+
+def test_a_hung_action_server_turns_into_the_apology_within_seconds(down: RunningBot) -> None:
+    customer, question = sender(), "how long does delivery take?"
+    with hung_server(down.settings.actions_port):
+        started = time.monotonic()
+        reply = requests.post(down.webhook, json={"sender": customer, "message": question}, timeout=30)
+        waited = time.monotonic() - started
+    assert reply.status_code == 200, reply.text
+    [apology] = reply.json()
+    assert "can't look that up right now" in apology["text"]
+    assert waited < 10, f"the customer waited {waited:.1f}s"  # Rasa's own timeout: 5 minutes per action
+    assert conversation(down, customer) == [("customer", question), ("bot", apology["text"])]
 
 
 def test_once_the_action_server_is_back_the_bot_answers_without_a_rasa_restart(
