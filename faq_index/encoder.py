@@ -53,7 +53,13 @@ class Encoder(Protocol):
 class SentenceTransformerEncoder:
     """A sentence-transformers model loaded from a local directory."""
 
-    def __init__(self, name: str, model_path: str, batch_size: int = 64) -> None:
+    # A search encodes one text (a few for a batch of queries): one forward pass, unsorted. More
+    # texts go through `encode`, which sorts them by length and pads each batch only to its
+    # longest: 64 long texts padded together took the console 190 MiB it kept (the dashboard
+    # grouping hundreds of fuzzed 500-character questions; attention grows with length squared).
+    SMALL = 8
+
+    def __init__(self, name: str, model_path: str, batch_size: int = 32) -> None:
         import transformers
         from sentence_transformers import SentenceTransformer
 
@@ -68,7 +74,7 @@ class SentenceTransformerEncoder:
     def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if len(texts) <= self.batch_size and not progress:
+        if len(texts) <= self.SMALL and not progress:
             return self._encode_small(texts)
         vectors = self._model.encode(
             list(texts),
