@@ -47,13 +47,13 @@ run-prod: install $(NGINX)
 test: install $(CHROMIUM)
 	$(PY) -m ruff check .
 	$(PY) -m bot prepare    # the long, cached steps (encoder tuning, Rasa training) outside the tests' timeouts
-	$(PY) -m pytest --ignore=tests/resilience
+	$(PY) -m pytest --ignore=tests/resilience --durations=25
 
 # Load, crashes, store outages on the production stack (tests/resilience; restarts the local
 # PostgreSQL and RabbitMQ). `.ci/run` runs it after `make test`.
 test-resilience: install $(NGINX)
 	$(PY) -m bot prepare
-	$(PY) -m pytest tests/resilience -rP   # -rP: each test prints its figures (statuses under faults)
+	$(PY) -m pytest tests/resilience -rP --durations=10   # -rP: each test prints its figures (statuses under faults)
 
 test-unit: install
 	$(PY) -m pytest tests/unit

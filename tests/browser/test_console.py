@@ -13,9 +13,10 @@ from collections.abc import Iterator
 import pytest
 
 from bot.handoff import service
-from tests.conftest import RunningBot, add_agent
+from tests.conftest import RunningBot, add_agent, own_stack
 
 pytestmark = pytest.mark.integration
+bot = own_stack()  # this module adds agents, who log in and count as online: a stack of its own
 PASSWORD = "correct horse battery"
 HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> where is my order?'
 # Records the page's notifications (headless chromium shows none) and grants permission.

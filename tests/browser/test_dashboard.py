@@ -17,9 +17,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.conftest import ConsoleClient, RunningBot, add_agent
+from tests.conftest import ConsoleClient, RunningBot, add_agent, own_stack
 
 pytestmark = pytest.mark.integration
+bot = own_stack()  # this module adds agents and reads every unanswered question of its stack: a stack of its own
 PASSWORD = "correct horse battery"
 # Two wordings of one question the KB cannot answer ("can you ship to the moon?" is answered now:
 # with the countries delivered to).

@@ -25,9 +25,10 @@ from bot.handoff import service
 from bot.rasa_api import api_token
 from bot.storage.db import session_scope
 from bot.storage.models import AgentSession
-from tests.conftest import ConsoleClient, RunningBot, add_agent
+from tests.conftest import ConsoleClient, RunningBot, add_agent, own_stack
 
 pytestmark = pytest.mark.integration
+bot = own_stack()  # this module adds agents, who log in and count as online: a stack of its own
 PASSWORD = "correct horse battery"
 SUPERVISOR_ONLY = [("GET", "/dashboard"), ("GET", "/api/metrics"), ("GET", "/api/unanswered"), ("GET", "/api/live"),
                    ("POST", "/api/kb/entries"), ("POST", "/api/kb/paraphrases")]

@@ -110,7 +110,8 @@ def test_yes_after_the_offer_of_a_person_still_hands_over(bot: RunningBot) -> No
     assert "team" in handed.lower() or "person" in handed.lower() or "message" in handed.lower()
 
 
-def test_live_kb_edit_is_answered_without_restart(bot: RunningBot) -> None:
+def test_live_kb_edit_is_answered_without_restart(pg_bot: RunningBot) -> None:
+    bot = pg_bot  # the shared stack's KB stays as every other module expects it
     new_answer = f"Our shop cat is called Pixel-{uuid.uuid4().hex[:6]}."
     with open(bot.settings.kb_dir / "product.yml", "a", encoding="utf-8") as kb:
         kb.write(

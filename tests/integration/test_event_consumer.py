@@ -25,11 +25,12 @@ from bot.config import ROOT
 from bot.runner import free_port
 from bot.storage.db import session_scope
 from bot.storage.models import LiveEvent
+from tests.conftest import needs
 
 EVENTS = 1000
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("rabbitmqctl"),
-                                reason="a RabbitMQ virtual host of its own needs root and rabbitmqctl")
+pytestmark = needs(os.geteuid() == 0 and bool(shutil.which("rabbitmqctl")),
+                   "a RabbitMQ virtual host of its own needs root and rabbitmqctl")
 
 
 def rabbitmqctl(*args: str) -> None:

@@ -9,9 +9,10 @@ import pytest
 
 from bot.handoff import service
 from bot.storage.records import iter_records
-from tests.conftest import ConsoleClient, RunningBot, add_agent
+from tests.conftest import ConsoleClient, RunningBot, add_agent, own_stack
 
 pytestmark = pytest.mark.integration
+bot = own_stack()  # this module adds agents and sets who is online: a stack of its own
 PASSWORD = "correct horse battery"
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -21,21 +19,17 @@ from tests.conftest import (
     RunningBot,
     new_chat,
     post_telegram,
-    sqlite_url,
-    start_bot,
     telegram_ids,
-    telegram_settings,
     telegram_update,
 )
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def tg_bot(prepared_model: Path, fake_api: FakeBotApi,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
-    tmp = tmp_path_factory.mktemp("tgstack")
-    yield from start_bot(tmp, sqlite_url(tmp), prepared_model, **telegram_settings(fake_api))
+@pytest.fixture
+def tg_bot(bot: RunningBot) -> RunningBot:
+    """The shared stack, whose Telegram channel talks to `fake_api`."""
+    return bot
 
 
 def test_a_question_is_answered_in_the_chat(tg_bot: RunningBot, fake_api: FakeBotApi) -> None:

@@ -12,8 +12,7 @@ import threading
 import time
 from collections import Counter
 
-import pytest
-
+from tests.conftest import needs
 from tests.resilience.conftest import Load, ProductionRun, Turn, assert_records_match, feed_complete
 
 CLEAN_FAILURES = {503, 502, None}  # 502 / None: the request was inside the process that was killed
@@ -88,9 +87,8 @@ def _pg_cluster() -> list[str]:
     return [version, name]
 
 
-needs_root = pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("pg_ctlcluster") or not shutil.which("rabbitmqctl"),
-    reason="restarting the local PostgreSQL and RabbitMQ needs root and their tools")
+needs_root = needs(os.geteuid() == 0 and bool(shutil.which("pg_ctlcluster")) and bool(shutil.which("rabbitmqctl")),
+                   "restarting the local PostgreSQL and RabbitMQ needs root and their tools")
 
 
 @needs_root

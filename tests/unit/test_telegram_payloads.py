@@ -10,6 +10,7 @@ import redis
 from telegram import Bot
 
 from bot.channels.telegram import TelegramOutput
+from tests.conftest import missing
 
 REDIS_URL = "redis://127.0.0.1:6379/3"
 
@@ -19,7 +20,7 @@ def replicas(monkeypatch: pytest.MonkeyPatch) -> tuple[TelegramOutput, TelegramO
     try:
         redis.Redis.from_url(REDIS_URL).ping()
     except redis.RedisError as error:
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {error}")
+        missing(f"Redis not reachable at {REDIS_URL}: {error}")
     monkeypatch.setenv("BOT_REDIS_URL", REDIS_URL)
     return TelegramOutput(Bot("123:abc")), TelegramOutput(Bot("123:abc"))
 
