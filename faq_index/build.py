@@ -1,6 +1,6 @@
 """Build the FAQ index: validate the KB, encode what changed, write a new version, swap.
 
-Layout under the output directory:
+Layout under the output directory (faq_index/versions.py reads and switches versions):
 
     CURRENT                 name of the live version (replaced atomically)
     versions/<name>/        vectors.faiss, owners.npy, entries.json, manifest.json
@@ -40,6 +40,7 @@ from faq_index.language import ENGLISH
 from faq_index.paths import DEFAULT_ENCODERS_DIR
 from faq_index.scoring import HEAD_WEIGHTS
 from faq_index.train import current_model, tuned_thresholds
+from faq_index.versions import current_version_dir, point_current_at, prune, read_manifest
 
 KEEP_VERSIONS = 3
 # Bumped when the way decisions are made from customer questions changes: a rebuild is due.
@@ -129,8 +130,8 @@ def build(
         manifest["decisions"] = _customer_decisions(out, staging, [e for *_, e in spaces], questions)
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     staging.rename(out / "versions" / name)
-    _point_current_at(out, name)
-    _prune(out, keep=name)
+    point_current_at(out, name)
+    prune(out, keep=name, versions=KEEP_VERSIONS)
     return manifest
 
 
@@ -208,24 +209,6 @@ class _CachedEncoder:
 
     def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         return _encode_with_cache(self.cache_dir, self.encoder, texts, progress)[0]
-
-
-def read_manifest(out_dir: str | Path) -> dict | None:
-    """The live version's manifest, or None when nothing has been built."""
-    directory = current_version_dir(out_dir)
-    if directory is None:
-        return None
-    return json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
-
-
-def current_version_dir(out_dir: str | Path) -> Path | None:
-    pointer = Path(out_dir) / "CURRENT"
-    try:
-        name = pointer.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    directory = Path(out_dir) / "versions" / name
-    return directory if (directory / "manifest.json").exists() else None
 
 
 def _same_inputs(manifest: dict, content_hash: str, plans: list[SpacePlan], exact_max: int) -> bool:
@@ -328,18 +311,4 @@ def seed_cache(source_index: str | Path, target_index: str | Path) -> None:
     live = current_version_dir(source)
     if live is not None and current_version_dir(target) is None:
         shutil.copytree(live, target / "versions" / live.name)
-        _point_current_at(target, live.name)
-
-
-def _point_current_at(out: Path, name: str) -> None:
-    tmp = out / "CURRENT.tmp"
-    tmp.write_text(name + "\n", encoding="utf-8")
-    os.replace(tmp, out / "CURRENT")
-
-
-def _prune(out: Path, keep: str) -> None:
-    """Delete all but the newest versions; loaded readers hold their index in memory."""
-    versions = sorted(p for p in (out / "versions").iterdir() if p.is_dir() and not p.name.startswith("."))
-    for old in versions[:-KEEP_VERSIONS]:
-        if old.name != keep:
-            shutil.rmtree(old, ignore_errors=True)
+        point_current_at(target, live.name)

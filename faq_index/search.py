@@ -23,13 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from faq_index.build import current_version_dir
 from faq_index.decide import Thresholds, decide
 from faq_index.encoder import Encoder, load_encoder
 from faq_index.head import EntryHead
 from faq_index.index import VectorIndex
 from faq_index.language import detect_language
 from faq_index.scoring import combine
+from faq_index.versions import current_version_dir
 
 logger = logging.getLogger(__name__)
 # Entries scored exactly per space and query: the nearest by wording plus the head's likeliest.

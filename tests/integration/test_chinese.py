@@ -10,9 +10,9 @@ import pytest
 
 from bot.complaints import service as complaints
 from bot.handoff import service as handoffs
-from faq_index.build import current_version_dir
 from faq_index.language import detect_language
 from faq_index.search import Snapshot
+from faq_index.versions import current_version_dir
 from tests.conftest import RunningBot
 
 pytestmark = pytest.mark.integration

@@ -13,8 +13,8 @@ import uuid
 
 import pytest
 
-from faq_index.build import current_version_dir
 from faq_index.search import Snapshot
+from faq_index.versions import current_version_dir
 from tests.conftest import RunningBot
 
 pytestmark = pytest.mark.integration

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from bot.config import ROOT
-from faq_index.build import build, current_version_dir
+from faq_index.build import build
 from faq_index.index import VectorIndex
 from faq_index.kb import load_kb
 from faq_index.search import LiveIndex
+from faq_index.versions import current_version_dir
 
 
 def random_unit_vectors(n: int, dim: int = 48, seed: int = 0) -> np.ndarray:
