@@ -67,9 +67,9 @@ def _complaints(args: argparse.Namespace) -> int:
 def _agents(args: argparse.Namespace) -> int:
     from bot.config import load_settings
     from bot.handoff import cli
-    from bot.storage.migrate import upgrade
+    from bot.storage.migrate import require_current
 
-    upgrade(load_settings().database_url)  # the first agent may be added before the first `make run`
+    require_current(load_settings().database_url)
     if args.action == "add":
         return cli.add(args.username, args.skills, args.capacity, args.role)
     return cli.list_agents()
@@ -92,10 +92,10 @@ def _erase(args: argparse.Namespace) -> int:
 
     from bot.config import load_settings
     from bot.privacy.erase import erase_customer, purge
-    from bot.storage.migrate import upgrade
+    from bot.storage.migrate import require_current
 
     settings = load_settings()
-    upgrade(settings.database_url)
+    require_current(settings.database_url)
     if args.command == "purge":
         removed = purge(settings.database_url, settings.retention_days if args.days is None else args.days)
     else:

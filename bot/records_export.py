@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import TextIO
 
 from bot.config import load_settings
-from bot.storage.migrate import upgrade
+from bot.storage.migrate import require_current
 from bot.storage.models import RECORD_FIELDS
 from bot.storage.records import iter_records
 from bot.tabular import write_rows
@@ -27,6 +27,6 @@ def parse_since(value: str) -> datetime:
 def export(fmt: str, conversation: str | None, since: str | None, out: TextIO = sys.stdout) -> int:
     """Write matching records to `out`; return how many were written."""
     url = load_settings().database_url
-    upgrade(url)
+    require_current(url)
     records = iter_records(url, conversation_id=conversation, since=parse_since(since) if since else None)
     return write_rows(records, RECORD_FIELDS, fmt, out)

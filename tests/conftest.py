@@ -198,6 +198,7 @@ def add_agent(bot: RunningBot, username: str, password: str, *options: str) -> N
 
 def start_bot(tmp: Path, database_url: str, model: Path, **overrides: object) -> Iterator[RunningBot]:
     """Start the stack on free ports with its own KB copy, index and database."""
+    from bot.storage.migrate import upgrade
     from faq_index.build import build, seed_cache
 
     base = load_settings()
@@ -222,6 +223,7 @@ def start_bot(tmp: Path, database_url: str, model: Path, **overrides: object) ->
     seed_cache(base.index_dir, settings.index_dir)  # the index `bot prepare` built: nothing to build again
     build(kb_dir, settings.index_dir, english_model=current_model(settings.encoders_dir)[0], progress=False,
           calibration_dir=settings.calibration_dir)
+    upgrade(database_url)  # the explicit step `bot prepare` takes: the servers only check the schema
     stack = Stack(settings)
     stack.start(model)
     try:

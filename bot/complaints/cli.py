@@ -15,13 +15,13 @@ import sys
 from bot.complaints import service
 from bot.complaints.notify import notify_change, notify_pending
 from bot.config import load_settings
-from bot.storage.migrate import upgrade
+from bot.storage.migrate import require_current
 from bot.tabular import write_rows
 
 
 def list_complaints(status: str | None, fmt: str) -> int:
     settings = load_settings()
-    upgrade(settings.database_url)
+    require_current(settings.database_url)
     rows = (c.as_row() for c in service.iter_complaints(settings.database_url, status))
     write_rows(rows, service.FIELDS, fmt, sys.stdout)
     return 0
@@ -29,7 +29,7 @@ def list_complaints(status: str | None, fmt: str) -> int:
 
 def show(reference: str) -> int:
     url = load_settings().database_url
-    upgrade(url)
+    require_current(url)
     complaint = service.get(url, reference)
     print(json.dumps(complaint.as_row() | {"history": service.history(url, reference)}, indent=2, ensure_ascii=False))
     return 0
@@ -38,7 +38,7 @@ def show(reference: str) -> int:
 def set_status(reference: str, status: str, note: str | None, changed_by: str | None) -> int:
     """Change the status, then tell the customer on their channel (or say why not yet)."""
     settings = load_settings()
-    upgrade(settings.database_url)
+    require_current(settings.database_url)
     change = service.set_status(settings.database_url, reference, status, note, changed_by or getpass.getuser())
     print(f"{change.complaint.reference}: {change.from_status} -> {change.to_status}")
     if notify_change(settings, change.id, change.complaint.reference, change.complaint.conversation_id):
@@ -51,7 +51,7 @@ def set_status(reference: str, status: str, note: str | None, changed_by: str | 
 
 def notify() -> int:
     settings = load_settings()
-    upgrade(settings.database_url)
+    require_current(settings.database_url)
     sent, pending = notify_pending(settings)
     print(f"{sent} update(s) sent, {pending} still pending")
     return 0 if pending == 0 else 3

@@ -6,11 +6,16 @@ import uvicorn
 
 from bot.config import load_settings
 from bot.console.app import create_app
+from bot.storage.migrate import SchemaOutOfDate
 
 
 def main() -> None:
     settings = load_settings()
-    uvicorn.run(create_app(settings), host=settings.console_host, port=settings.console_port, log_level="info",
+    try:
+        app = create_app(settings)
+    except SchemaOutOfDate as error:
+        raise SystemExit(f"agent console: {error}") from None
+    uvicorn.run(app, host=settings.console_host, port=settings.console_port, log_level="info",
                 access_log=False, ws="none")  # no WebSockets (live updates are server-sent events);
     # uvicorn's WebSocket support would need a newer `websockets` than Rasa pins
 

@@ -45,6 +45,7 @@ from bot.handoff import service as handoffs
 from bot.handoff.service import HandoffConflict, HandoffError, HandoffNotFound
 from bot.insight import metrics, report, source, unanswered
 from bot.rasa_api import RasaUnavailable
+from bot.storage.migrate import require_current
 from faq_index import kb_edit
 
 logger = logging.getLogger(__name__)
@@ -93,8 +94,10 @@ class HandBack(BaseModel):
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """The console application for these settings (database, Rasa server, KB index)."""
+    """The console application for these settings (database, Rasa server, KB index); refuses
+    (SchemaOutOfDate) a database whose schema is not the newest."""
     url = settings.database_url
+    require_current(url)
     app = FastAPI(title="Brightcart agent console API", version="1", docs_url=None, redoc_url=None, openapi_url=None)
 
     def logged_in(request: Request) -> LoggedIn:

@@ -174,9 +174,12 @@ def main() -> None:
     settings = load_settings()
     if not settings.rabbitmq_url:
         raise SystemExit("BOT_RABBITMQ_URL is not set: the event consumer has nothing to read")
-    from bot.storage.migrate import upgrade
+    from bot.storage.migrate import SchemaOutOfDate, require_current
 
-    upgrade(settings.database_url)
+    try:
+        require_current(settings.database_url)
+    except SchemaOutOfDate as error:
+        raise SystemExit(f"event consumer: {error}") from None
     asyncio.run(serve(settings, args.health_port))
 
 

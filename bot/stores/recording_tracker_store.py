@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 from bot.config import load_settings
 from bot.privacy.redaction import parse_kinds, redactor
 from bot.storage.db import session_scope
-from bot.storage.migrate import upgrade
+from bot.storage.migrate import require_current
 from bot.storage.models import ConversationEvent, InteractionRecord
 from bot.stores.record_mapping import records_from_events
 
@@ -84,7 +84,7 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
         settings = load_settings()
         self.url = url or settings.database_url
         self.redact = redactor(parse_kinds(settings.redact))
-        upgrade(self.url)
+        require_current(self.url)  # Rasa refuses to start on an out-of-date schema (bot db upgrade)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Append the tracker's new events and their records, atomically."""

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from bot.config import ROOT
 from bot.runner import free_port
 from bot.storage.db import session_scope
+from bot.storage.migrate import upgrade
 from bot.storage.models import LiveEvent
 from tests.conftest import needs
 
@@ -80,6 +81,7 @@ async def publish(url: str, queue: str, events: list[dict]) -> None:
 def test_the_consumer_drains_the_queue_after_rabbitmq_drops_its_connection(vhost: str, tmp_path: Path) -> None:
     url, queue, port = f"amqp://guest:guest@127.0.0.1:5672/{vhost}", "events", free_port()
     database_url = f"sqlite:///{tmp_path / 'feed.db'}"
+    upgrade(database_url)
     env = os.environ | {"BOT_RABBITMQ_URL": url, "BOT_EVENTS_QUEUE": queue, "DATABASE_URL": database_url,
                         "BOT_EVENTS_BACKFILL_SECONDS": "3600"}  # the backfill must not be what fills the feed
     log = tmp_path / "consumer.log"

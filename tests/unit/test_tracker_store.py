@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -13,11 +14,28 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.config import ROOT
+from bot.storage.migrate import SchemaOutOfDate, upgrade
 from bot.storage.records import iter_records
 from bot.stores import recording_tracker_store
 from bot.stores.recording_tracker_store import RecordingTrackerStore
+from tests.conftest import sqlite_url
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
+
+
+@pytest.fixture
+def migrated(database_url: str) -> str:
+    """The database after the explicit schema step (`python -m bot db upgrade`)."""
+    upgrade(database_url)
+    return database_url
+
+
+def test_the_store_refuses_a_database_without_the_newest_schema(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path)  # a new database: no schema at all
+    with pytest.raises(SchemaOutOfDate, match="python -m bot db upgrade"):
+        RecordingTrackerStore(DOMAIN, url=url)
+    upgrade(url)
+    assert RecordingTrackerStore(DOMAIN, url=url).url == url
 
 
 def turn(question: str, answer: str, faq_id: str) -> list:
@@ -31,8 +49,8 @@ def turn(question: str, answer: str, faq_id: str) -> list:
     ]
 
 
-def test_save_writes_events_and_records_and_retrieve_restores_the_tracker(database_url: str) -> None:
-    store = RecordingTrackerStore(DOMAIN, url=database_url)
+def test_save_writes_events_and_records_and_retrieve_restores_the_tracker(migrated: str) -> None:
+    store = RecordingTrackerStore(DOMAIN, url=migrated)
     sender = f"c-{uuid.uuid4().hex[:8]}"
     tracker = DialogueStateTracker.from_events(sender, turn("delivery time?", "2-4 days.", "delivery-time"),
                                                DOMAIN.slots)
@@ -41,7 +59,7 @@ def test_save_writes_events_and_records_and_retrieve_restores_the_tracker(databa
         tracker.update(event)
     asyncio.run(store.save(tracker))
 
-    records = list(iter_records(database_url, conversation_id=sender))
+    records = list(iter_records(migrated, conversation_id=sender))
     assert [(r["actor"], r["text"]) for r in records] == [
         ("customer", "delivery time?"), ("bot", "2-4 days."), ("customer", "can I pay with paypal"), ("bot", "Yes."),
     ]
@@ -51,8 +69,8 @@ def test_save_writes_events_and_records_and_retrieve_restores_the_tracker(databa
     assert sender in asyncio.run(store.keys())
 
 
-def test_a_failed_save_stores_neither_events_nor_records(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = RecordingTrackerStore(DOMAIN, url=database_url)
+def test_a_failed_save_stores_neither_events_nor_records(migrated: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = RecordingTrackerStore(DOMAIN, url=migrated)
     sender = f"c-{uuid.uuid4().hex[:8]}"
     tracker = DialogueStateTracker.from_events(sender, turn("hello?", "Hi.", "x"), DOMAIN.slots)
 
@@ -63,11 +81,11 @@ def test_a_failed_save_stores_neither_events_nor_records(database_url: str, monk
     with pytest.raises(RuntimeError):
         asyncio.run(store.save(tracker))
     assert asyncio.run(store.retrieve(sender)) is None
-    assert list(iter_records(database_url, conversation_id=sender)) == []
+    assert list(iter_records(migrated, conversation_id=sender)) == []
 
 
-def test_retrieve_returns_only_the_latest_session(database_url: str) -> None:
-    store = RecordingTrackerStore(DOMAIN, url=database_url)
+def test_retrieve_returns_only_the_latest_session(migrated: str) -> None:
+    store = RecordingTrackerStore(DOMAIN, url=migrated)
     sender = f"c-{uuid.uuid4().hex[:8]}"
     events = [SessionStarted(), *turn("old", "old answer", "x"), ActionExecuted("action_session_start"),
               SessionStarted(), *turn("new", "new answer", "y")]
@@ -78,14 +96,14 @@ def test_retrieve_returns_only_the_latest_session(database_url: str) -> None:
     assert [e.text for e in full.events if isinstance(e, UserUttered)] == ["old", "new"]
 
 
-def test_a_turn_run_on_a_fresh_tracker_after_a_failed_load_is_refused(database_url: str,
+def test_a_turn_run_on_a_fresh_tracker_after_a_failed_load_is_refused(migrated: str,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """The database drops out while a conversation is loaded and is back for the save: Rasa's
     fail-safe wrapper has meanwhile started a new tracker, whose save must fail (so the
     channel answers 503) instead of silently dropping the turn while the customer gets a reply."""
     from rasa.core.tracker_store import FailSafeTrackerStore
 
-    store = RecordingTrackerStore(DOMAIN, url=database_url)
+    store = RecordingTrackerStore(DOMAIN, url=migrated)
     sender = f"c-{uuid.uuid4().hex[:8]}"
     asyncio.run(store.save(DialogueStateTracker.from_events(sender, turn("hello?", "Hi.", "x"), DOMAIN.slots)))
     safe = FailSafeTrackerStore(store)
@@ -102,7 +120,7 @@ def test_a_turn_run_on_a_fresh_tracker_after_a_failed_load_is_refused(database_u
         fresh.update(event)
     asyncio.run(safe.save(fresh))
     assert recording_tracker_store.save_failed(sender)
-    texts = [r["text"] for r in iter_records(database_url, conversation_id=sender)]
+    texts = [r["text"] for r in iter_records(migrated, conversation_id=sender)]
     assert texts == ["hello?", "Hi."]
     asyncio.run(safe.save(asyncio.run(store.retrieve(sender))))  # the next turn is saved normally
     assert not recording_tracker_store.save_failed(sender)
