@@ -1,0 +1,120 @@
+"""The agent's work: the queue, one handoff's screen pop, claim, message the customer, hand
+back to the bot (or close), canned replies, and the live stream that keeps the page current."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import Path as PathParameter
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from bot.config import Settings
+from bot.console import sessions, views
+from bot.console.access import logged_in, may_change, settings_of
+from bot.console.sessions import COOKIE, LoggedIn
+from bot.handoff import agents, rasa_push
+from bot.handoff import service as handoffs
+from bot.handoff.service import HandoffError
+
+STREAM_TICK_SECONDS = 1.0
+SEEN_EVERY_SECONDS = 5.0
+# An id the database can hold (a larger one used to reach the query and fail there with a 500).
+HandoffId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
+router = APIRouter()
+
+
+class AgentMessage(BaseModel):
+    text: str = Field(..., min_length=1, max_length=rasa_push.MAX_MESSAGE_CHARS)
+
+
+class HandBack(BaseModel):
+    mode: str = Field("closed", description="closed: the chat is done; to_bot: the customer goes on with the bot")
+
+
+@router.get("/api/handoffs", summary="Handoffs by status (comma-separated: ticket,waiting,active,closed)")
+def list_handoffs(request: Request, status: str = "ticket,waiting",
+                  who: LoggedIn = Depends(logged_in)) -> dict[str, Any]:
+    wanted = tuple(s.strip() for s in status.split(",") if s.strip())
+    own = None if who.agent.is_supervisor or set(wanted) <= {"ticket", "waiting"} else who.agent.id
+    return {"handoffs": [h.as_json() for h in handoffs.listing(settings_of(request).database_url, wanted, own)]}
+
+
+@router.get("/api/handoffs/{handoff_id}", summary="One handoff with transcript, earlier chats and complaints")
+def show_handoff(handoff_id: HandoffId, request: Request, who: LoggedIn = Depends(logged_in)) -> dict[str, Any]:
+    url = settings_of(request).database_url
+    if not handoffs.may_read(handoffs.get(url, handoff_id), who.agent):
+        raise HTTPException(403, "another agent has this conversation; only they and supervisors may open it")
+    return views.screen_pop(url, handoff_id)
+
+
+@router.post("/api/handoffs/{handoff_id}/claim", summary="Take a waiting handoff or ticket")
+def claim(handoff_id: HandoffId, request: Request, who: LoggedIn = Depends(may_change)) -> dict[str, Any]:
+    settings = settings_of(request)
+    before = handoffs.get(settings.database_url, handoff_id)
+    claimed = handoffs.claim(settings.database_url, handoff_id, who.agent.id)
+    if before.status == "ticket":  # the bot was still talking in that conversation: silence it
+        rasa_push.pause(settings, claimed.conversation_id)
+    return {"handoff": claimed.as_json()}
+
+
+@router.post("/api/handoffs/{handoff_id}/messages", summary="Send a message to the customer on their channel")
+def send_message(handoff_id: HandoffId, message: AgentMessage, request: Request,
+                 who: LoggedIn = Depends(may_change)) -> dict[str, Any]:
+    settings = settings_of(request)
+    text = message.text.strip()
+    if not text:
+        raise HandoffError("the message is empty")
+    handoff = handoffs.get(settings.database_url, handoff_id)
+    handoffs.check_owner(handoff, who.agent)
+    rasa_push.send_agent_message(settings, handoff.conversation_id, text, who.agent.username)
+    return {"sent": True}
+
+
+@router.post("/api/handoffs/{handoff_id}/handback", summary="Close the chat or return it to the bot")
+def hand_back(handoff_id: HandoffId, body: HandBack, request: Request,
+              who: LoggedIn = Depends(may_change)) -> dict[str, Any]:
+    settings = settings_of(request)
+    if body.mode not in handoffs.CLOSE_MODES:
+        raise HandoffError(f"mode must be one of {', '.join(handoffs.CLOSE_MODES)}")
+    handoff = handoffs.get(settings.database_url, handoff_id)
+    handoffs.check_owner(handoff, who.agent)
+    rasa_push.hand_back(settings, handoff.conversation_id, body.mode)
+    closed = handoffs.close(settings.database_url, handoff_id, who.agent, body.mode)
+    handoffs.assign_waiting(settings.database_url)  # a seat just came free
+    return {"handoff": closed.as_json()}
+
+
+@router.get("/api/canned-replies", summary="Ready-made replies")
+def canned(_: LoggedIn = Depends(logged_in)) -> dict[str, Any]:
+    return {"replies": views.canned_replies()}
+
+
+@router.get("/api/stream", summary="Server-sent events: the queue and open chats whenever they change")
+async def stream(request: Request, who: LoggedIn = Depends(logged_in)) -> StreamingResponse:
+    return StreamingResponse(_events(request, settings_of(request), who), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+async def _events(request: Request, settings: Settings, who: LoggedIn) -> AsyncIterator[str]:
+    """One `snapshot` event now and whenever it changes; the agent counts as online meanwhile."""
+    url, token = settings.database_url, request.cookies.get(COOKIE)
+    last_sent, last_seen = None, 0.0
+    while not await request.is_disconnected():
+        if await asyncio.to_thread(sessions.find, url, token) is None:
+            yield "event: logout\ndata: {}\n\n"
+            return
+        if time.monotonic() - last_seen > SEEN_EVERY_SECONDS:
+            await asyncio.to_thread(agents.mark_seen, url, who.agent.id)
+            last_seen = time.monotonic()
+        await asyncio.to_thread(handoffs.assign_waiting, url)
+        current = json.dumps(await asyncio.to_thread(views.snapshot, url, who.agent))
+        if current != last_sent:
+            yield f"event: snapshot\ndata: {current}\n\n"
+            last_sent = current
+        await asyncio.sleep(STREAM_TICK_SECONDS)
