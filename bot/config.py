@@ -88,6 +88,7 @@ _ENV = {
     "action_timeout": "BOT_ACTION_TIMEOUT",
 }
 TELEGRAM_CHANNEL = "bot.channels.telegram.TelegramInput"
+CALLBACK_CHANNEL = "bot.channels.callback.CallbackInput"
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ def channel_credentials(settings: Settings) -> dict[str, Any]:
     import yaml
 
     channels = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8")) or {}
-    channels["callback"] = {"url": settings.callback_url}
+    channels[CALLBACK_CHANNEL] = {"url": settings.callback_url}
     if settings.telegram_token and not channels.get(TELEGRAM_CHANNEL):
         if not settings.telegram_secret:
             raise ValueError("BOT_TELEGRAM_SECRET is required with BOT_TELEGRAM_TOKEN (Telegram's webhook secret)")

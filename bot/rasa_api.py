@@ -6,8 +6,9 @@ once into `<run_dir>/rasa-token` (readable by the owner only) and shared through
 there is no secret in the repository.
 
 Pushes use `trigger_intent` with `output_channel=latest`: Rasa runs the action for the
-intent and sends its messages to the channel the customer last wrote on (callback,
-Telegram, the widget), and the tracker store records them like any other bot message.
+intent, the tracker store records its messages like any other bot message, and then they go
+to the channel the customer last wrote on (callback, Telegram, the widget; see
+bot/channels/outbox.py); the answer's X-Delivery header says whether they got there.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from urllib.parse import quote
 import requests
 
 from bot.config import Settings
+
+# How a push went, in the Rasa server's answer (bot/channels/outbox.py): delivered, undelivered
+# (recorded, the channel failed: kept), no-channel (recorded; a REST customer cannot receive it).
+DELIVERY_HEADER = "X-Delivery"
 
 
 class RasaUnavailable(RuntimeError):
@@ -40,19 +45,22 @@ def api_token(settings: Settings) -> str:
 
 
 def append_events(settings: Settings, conversation_id: str, events: list[dict[str, Any]],
-                  timeout: float = 30) -> None:
-    """Append events to the conversation; bot messages among them are sent to the customer's
-    latest channel (`execute_side_effects`) and stored like any other bot message."""
-    _post(settings, f"/conversations/{quote(conversation_id, safe='')}/tracker/events", events,
-          {"output_channel": "latest", "execute_side_effects": "true"}, timeout)
+                  timeout: float = 30) -> str:
+    """Append events to the conversation; bot messages among them are recorded, then sent to the
+    customer's latest channel (`execute_side_effects`). Returns how that went (DELIVERY_HEADER);
+    raises RasaUnavailable when they could not be recorded (then nothing was sent)."""
+    reply = _post(settings, f"/conversations/{quote(conversation_id, safe='')}/tracker/events", events,
+                  {"output_channel": "latest", "execute_side_effects": "true"}, timeout)
+    return reply.headers.get(DELIVERY_HEADER, "nothing")
 
 
 def trigger_intent(settings: Settings, conversation_id: str, intent: str, entities: dict[str, Any],
-                   timeout: float = 30) -> list[dict[str, Any]]:
-    """Make Rasa handle `intent` in the conversation as if it had arrived; return its messages."""
+                   timeout: float = 30) -> str:
+    """Make Rasa handle `intent` in the conversation as if it had arrived; its messages are
+    recorded, then delivered. Returns how that went, as `append_events`."""
     reply = _post(settings, f"/conversations/{quote(conversation_id, safe='')}/trigger_intent",
                   {"name": intent, "entities": entities}, {"output_channel": "latest"}, timeout)
-    return reply.json().get("messages") or []
+    return reply.headers.get(DELIVERY_HEADER, "nothing")
 
 
 def _post(settings: Settings, path: str, body: Any, params: dict[str, str], timeout: float) -> requests.Response:

@@ -9,7 +9,8 @@ below validates against the same schema with a validator built once: the same ch
 the same error on a bad response, without re-checking Rasa's constant schema each time.
 
 When the action server is down, bot/actions_down.py answers in its place (an apology and a
-person, instead of silence); it is installed here too.
+person, instead of silence); it is installed here too, and so is bot/channels/outbox.py (a push
+through the HTTP API is delivered only once it is recorded).
 
 Plain `rasa ...` commands keep working unpatched; they are just slower and silent without
 the action server.
@@ -55,9 +56,11 @@ def _response_validator() -> Any:
 
 def main() -> None:
     from bot import actions_down
+    from bot.channels import outbox
 
     apply_patches()
     actions_down.install()
+    outbox.install()
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

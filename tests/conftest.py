@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -184,6 +185,21 @@ class ConsoleClient:
 
     def post(self, path: str, body: object = None) -> requests.Response:
         return self.http.post(f"{self.base}{path}", json=body or {}, headers={"X-CSRF-Token": self.csrf}, timeout=60)
+
+
+@contextmanager
+def records_unwritable(bot: RunningBot) -> Iterator[None]:
+    """Inside the block, no turn or push of the stack can be recorded: the interaction records'
+    table is renamed away (a real failure at the save; reading the rest still works)."""
+    engine = sa.create_engine(bot.settings.database_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE interaction_records RENAME TO interaction_records_away"))
+    try:
+        yield
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sa.text("ALTER TABLE interaction_records_away RENAME TO interaction_records"))
+        engine.dispose()
 
 
 def add_agent(bot: RunningBot, username: str, password: str, *options: str) -> None:

@@ -5,8 +5,8 @@ request first and answers every problem with a 4xx and a JSON `error` message; a
 the rate limit (BOT_RATE_LIMIT, bot/channels/rate_limit.py) gets 429 with `Retry-After` and
 nothing is processed or recorded; ids that could not be stored are refused; accepted messages
 are cleaned of control characters and unpaired surrogates (PostgreSQL cannot store NUL, no
-database an unpaired surrogate) and go to Rasa, whose save commits the records before this
-handler returns the replies.
+database an unpaired surrogate) and go to Rasa; the replies are returned once the turn is
+recorded (bot/channels/outbox.py), and a turn that could not be recorded answers 503.
 
     curl -s localhost:5005/webhooks/rest/webhook -d '{"sender": "c1", "message": "hi"}'
 """
@@ -18,15 +18,14 @@ import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels import rate_limit
+from bot.channels import outbox, rate_limit
 from bot.config import load_settings
-from bot.stores.recording_tracker_store import save_failed
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ class CustomerRestInput(RestInput):
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("customer_rest_webhook", __name__)
+        webhook = Blueprint(f"customer_{self.name()}_webhook", __name__)
         limiter = rate_limit.from_setting(load_settings().rate_limit)
 
         @webhook.route("/", methods=["GET"])
@@ -70,22 +69,29 @@ class CustomerRestInput(RestInput):
                 if not decision.allowed:
                     return response.json({"error": rate_limit.slow_down(decision.retry_after)}, status=429,
                                          headers={"Retry-After": str(decision.retry_after)})
-            collector = CollectingOutputChannel()
-            message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+            channel = self.reply_channel()
+            message = UserMessage(text, channel, sender, input_channel=self.name(), metadata=metadata)
             try:
-                await on_new_message(message)
-                unrecorded = save_failed(sender)
-            except Exception:
-                logger.exception("processing a REST message failed")
-                unrecorded = True
-            if unrecorded:  # no reply the records do not back (see RecordingTrackerStore)
+                await outbox.run_turn(message, channel, on_new_message)
+            except Exception as error:  # no reply the records do not back (bot/channels/outbox.py)
+                if not isinstance(error, outbox.Unrecorded):
+                    logger.exception("processing a %s message failed", self.name())
                 return response.json(
                     {"error": "the assistant could not process this message; please try again"},
                     status=503,
                 )
-            return response.json(collector.messages)
+            return self.answer(channel)
 
         return webhook
+
+    def reply_channel(self) -> OutputChannel:
+        """Where the turn's replies go once recorded: collected, to be the HTTP answer."""
+        return CollectingOutputChannel()
+
+    def answer(self, channel: OutputChannel) -> HTTPResponse:
+        """The HTTP answer once the replies were delivered on `channel`."""
+        assert isinstance(channel, CollectingOutputChannel)
+        return response.json(channel.messages)
 
 
 def parse_request(request: Request) -> tuple[str, str, dict[str, Any] | None]:

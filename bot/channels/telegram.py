@@ -43,10 +43,9 @@ from sanic.response import HTTPResponse
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.channels import delivery, rate_limit
+from bot.channels import delivery, outbox, rate_limit
 from bot.channels.rest import clean_text
 from bot.config import load_settings
-from bot.stores.recording_tracker_store import save_failed
 
 logger = logging.getLogger(__name__)
 
@@ -161,13 +160,7 @@ class TelegramInput(InputChannel):
         """Let Rasa handle the message, then send its replies, only once the turn is recorded:
         when the records could not be written, nothing is sent and the update fails, so Telegram
         delivers it again (see RecordingTrackerStore)."""
-        replies = message.output_channel
-        await on_new_message(message)
-        if save_failed(message.sender_id):
-            raise RuntimeError("the turn could not be recorded")
-        for reply in replies.messages:
-            reply = {k: v for k, v in reply.items() if k != "recipient_id"}  # collected with it; sent without
-            await self.output.send_response(message.sender_id, reply)
+        await outbox.run_turn(message, self.output, on_new_message)
 
     async def _button_pressed(self, update: Update, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         query = update.callback_query

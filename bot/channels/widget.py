@@ -31,17 +31,16 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
-from bot.channels import rate_limit
+from bot.channels import outbox, rate_limit
 from bot.channels.rest import MAX_MESSAGE_CHARS, clean_text
 from bot.config import load_settings
-from bot.stores.recording_tracker_store import save_failed
 
 logger = logging.getLogger(__name__)
 SOCKETIO_PATH = "/socket.io"
@@ -136,22 +135,16 @@ class WidgetInput(InputChannel):
             if problem:
                 await sio.emit("error_message", {"error": problem}, room=sid)
                 return
-            replies = CollectingOutputChannel()
-            message = UserMessage(clean_text(data["message"]), replies, session_id,
+            output = WidgetOutput(sio)
+            message = UserMessage(clean_text(data["message"]), output, session_id,
                                   input_channel=self.name(), metadata={"customer_id": f"widget:{session_id}"})
             try:
-                await on_new_message(message)
-                unrecorded = save_failed(session_id)
-            except Exception:
-                logger.exception("processing a widget message failed")
-                unrecorded = True
-            if unrecorded:  # no reply the records do not back (see RecordingTrackerStore)
+                await outbox.run_turn(message, output, on_new_message)  # replies sent once recorded
+            except Exception as error:  # no reply the records do not back (bot/channels/outbox.py)
+                if not isinstance(error, outbox.Unrecorded):
+                    logger.exception("processing a widget message failed")
                 await sio.emit("error_message", {"error": "Sorry, I couldn't process that just now. Please send "
                                                           "it again."}, room=sid)
-                return
-            output = WidgetOutput(sio)
-            for reply in replies.messages:
-                await output.send_response(session_id, reply)
 
         return webhook
 

@@ -11,9 +11,11 @@ REST channel returns the replies, so when the save commits events *and* records 
 recorded". A broker consumer would record them some time later, and could lose them.
 
 Rasa wraps every tracker store in a FailSafeTrackerStore that, when a save raises, logs the
-error, keeps the tracker in memory and lets the replies go out anyway. So a failed save is
-also noted here (`save_failed`), and the REST channel answers 503 instead of replies the
-records do not back: the customer retries, nothing is silently unrecorded.
+error, keeps the tracker in memory and lets the replies go out anyway. So every save also
+tells the outbox of the request being handled whether it committed (bot/channels/outbox.py):
+a turn's replies and a push through Rasa's HTTP API are delivered only after the commit, and a
+failed save answers 503 (or fails the Telegram update) instead of sending what the records do
+not back: the customer retries, nothing is silently unrecorded.
 
 The same wrapper turns a failed *retrieve* into "no tracker yet", and Rasa then runs the
 message on a brand-new conversation. If the database is back by the time of the save, that
@@ -42,6 +44,7 @@ from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import Session
 
+from bot.channels.outbox import current as current_outbox
 from bot.config import load_settings
 from bot.privacy.redaction import parse_kinds, redactor
 from bot.storage.db import session_scope
@@ -50,19 +53,17 @@ from bot.storage.models import ConversationEvent, InteractionRecord
 from bot.stores.record_mapping import records_from_events
 
 logger = logging.getLogger(__name__)
-_failed_saves: set[str] = set()
+
+
+def _tell_outbox(saved: bool) -> None:
+    """An API push waits for this word before it is delivered (bot/channels/outbox.py)."""
+    outbox = current_outbox()
+    if outbox is not None:
+        outbox.saved(saved)
 
 
 class NotAContinuation(RuntimeError):
     """The tracker being saved does not continue the stored conversation (loading it had failed)."""
-
-
-def save_failed(sender_id: str) -> bool:
-    """True (once) if the last save for this conversation in this process failed."""
-    if sender_id in _failed_saves:
-        _failed_saves.discard(sender_id)
-        return True
-    return False
 
 
 class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
@@ -94,9 +95,9 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
             # turns in order).
             new_events = await asyncio.to_thread(self._save, tracker)
         except Exception:
-            _failed_saves.add(tracker.sender_id)
+            _tell_outbox(False)
             raise
-        _failed_saves.discard(tracker.sender_id)
+        _tell_outbox(True)
         self._publish(tracker.sender_id, new_events)
 
     def _save(self, tracker: DialogueStateTracker) -> list[dict[str, Any]]:

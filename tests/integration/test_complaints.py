@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from actions.complaint_form import URGENT_HANDOFF_PAYLOAD
 from bot.complaints import service
 from bot.handoff import service as handoffs
-from tests.conftest import RunningBot
+from tests.conftest import RunningBot, records_unwritable
 
 pytestmark = pytest.mark.integration
 REFERENCE = re.compile(r"C-\d{4}-\d{6}")
@@ -174,6 +175,26 @@ def test_a_status_change_is_pushed_to_the_customer_and_recorded(bot: RunningBot)
     history = json.loads(cli(bot, "complaints", "show", reference).stdout)["history"]
     assert history[-1]["by"] == "agent-ann" and history[-1]["to"] == "in_progress"
     assert service.unnotified_changes(bot.settings.database_url) == []
+
+
+def test_an_update_that_cannot_be_recorded_is_not_sent_and_goes_once_with_notify(bot: RunningBot) -> None:
+    conversation = sender()
+    reference = file_complaint(bot, conversation, say=lambda text: bot.say_via_callback(conversation, text))
+    before = len(bot.callback.messages_for(conversation))
+
+    with records_unwritable(bot):
+        done = cli(bot, "complaints", "set-status", reference, "in_progress", "--by", "agent-ann")
+    assert done.returncode == 3 and "NOT notified" in done.stderr, done.stderr
+    time.sleep(1)  # a push would have arrived by now
+    assert len(bot.callback.messages_for(conversation)) == before
+
+    retried = cli(bot, "complaints", "notify")
+    assert retried.returncode == 0 and "still pending" in retried.stdout, retried.stderr
+    [update] = bot.callback.wait_for(conversation, before + 1)[before:]
+    assert reference in update["text"] and "being worked on" in update["text"]
+    sent = [r["text"] for r in records(bot, conversation) if r["complaint_ref"] == reference and r["actor"] == "bot"]
+    assert sent[-1] == update["text"] and sent.count(update["text"]) == 1
+    assert cli(bot, "complaints", "notify").stdout.startswith("0 update(s) sent")
 
 
 def test_cli_lists_and_refuses_bad_changes(bot: RunningBot) -> None:

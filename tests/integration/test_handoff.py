@@ -3,13 +3,14 @@ with a customer on Rasa's `callback` channel (a local HTTP listener receives wha
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
 
 from bot.handoff import service
 from bot.storage.records import iter_records
-from tests.conftest import ConsoleClient, RunningBot, add_agent, own_stack
+from tests.conftest import ConsoleClient, RunningBot, add_agent, own_stack, records_unwritable
 
 pytestmark = pytest.mark.integration
 bot = own_stack()  # this module adds agents and sets who is online: a stack of its own
@@ -77,6 +78,43 @@ def test_customer_asks_for_a_person_agent_replies_and_hands_back(bot: RunningBot
     records = list(iter_records(bot.settings.database_url, conversation_id=customer))
     assert [(r["actor"], r["text"]) for r in records] == said
     assert alice.post("/api/logout").status_code == 200
+
+
+def test_an_agent_message_that_cannot_be_recorded_reaches_nobody_and_goes_once_when_sent_again(
+        bot: RunningBot) -> None:
+    bea = logged_in(bot, "bea", "--capacity", "1")  # alice logged out: bea is the one online
+    customer = sender()
+    bot.say_via_callback(customer, "can I talk to a real person please")
+    handoff = open_handoff(bea, customer, "active")
+    pushed = len(bot.callback.messages_for(customer))
+    answer = "Bea here: your refund went out this morning."
+
+    with records_unwritable(bot):
+        refused = bea.post(f"/api/handoffs/{handoff['id']}/messages", {"text": answer})
+    assert refused.status_code == 503 and "nothing was sent" in refused.json()["detail"], refused.text
+    time.sleep(1)  # a push would have arrived by now
+    assert len(bot.callback.messages_for(customer)) == pushed
+
+    sent = bea.post(f"/api/handoffs/{handoff['id']}/messages", {"text": answer})
+    assert sent.json() == {"sent": True, "delivery": "delivered", "detail": "sent"}
+    assert [m["text"] for m in bot.callback.wait_for(customer, pushed + 1)[pushed:]] == [answer]
+    records = iter_records(bot.settings.database_url, conversation_id=customer)
+    assert [r["text"] for r in records if r["actor"] == "agent"] == [answer]  # recorded once, delivered once
+    assert bea.post(f"/api/handoffs/{handoff['id']}/handback", {"mode": "closed"}).json()["delivery"] == "delivered"
+    assert bea.post("/api/logout").status_code == 200
+
+
+def test_a_rest_customer_cannot_be_sent_a_message_and_the_agent_is_told_so(bot: RunningBot) -> None:
+    cleo = logged_in(bot, "cleo", "--capacity", "1")
+    customer = sender()
+    bot.say(customer, "can I talk to a real person please")  # REST: the answer comes back in the request
+    handoff = open_handoff(cleo, customer, "active")
+    refused = cleo.post(f"/api/handoffs/{handoff['id']}/messages", {"text": "Hello from Cleo"})
+    assert refused.status_code == 409 and "cannot receive messages" in refused.json()["detail"]
+    records = iter_records(bot.settings.database_url, conversation_id=customer)
+    assert "Hello from Cleo" not in [r["text"] for r in records]
+    assert cleo.post(f"/api/handoffs/{handoff['id']}/handback", {"mode": "closed"}).json()["delivery"] == "no-channel"
+    assert cleo.post("/api/logout").status_code == 200
 
 
 def test_nobody_online_takes_a_message_that_an_agent_later_answers(bot: RunningBot) -> None:

@@ -19,6 +19,7 @@ from tests.conftest import (
     RunningBot,
     new_chat,
     post_telegram,
+    records_unwritable,
     telegram_ids,
     telegram_update,
 )
@@ -152,19 +153,10 @@ def test_polling_mode_feeds_updates_to_the_running_bot(tg_bot: RunningBot, fake_
 
 def test_a_turn_that_cannot_be_recorded_sends_nothing_and_is_processed_on_redelivery(
         tg_bot: RunningBot, fake_api: FakeBotApi) -> None:
-    import sqlalchemy as sa
-
     chat = new_chat()
     update = telegram_update(chat, "how long does delivery take?")
-    engine = sa.create_engine(tg_bot.settings.database_url)
-    with engine.begin() as connection:
-        connection.execute(sa.text("ALTER TABLE interaction_records RENAME TO interaction_records_away"))
-    try:
+    with records_unwritable(tg_bot):
         failed = post_telegram(tg_bot, update)
-    finally:
-        with engine.begin() as connection:
-            connection.execute(sa.text("ALTER TABLE interaction_records_away RENAME TO interaction_records"))
-        engine.dispose()
     assert failed.status_code == 500  # Telegram will deliver it again
     time.sleep(1)
     assert fake_api.sent_to(chat) == []  # no reply that the records do not back

@@ -96,6 +96,7 @@ def test_a_turn_whose_save_failed_is_not_published(database_url: str, monkeypatc
     """Rasa's fail-safe wrapper keeps a failed save in memory; nothing of it may reach the broker."""
     from rasa.core.tracker_store import FailSafeTrackerStore
 
+    from bot.channels import outbox
     from bot.stores import recording_tracker_store
 
     broker = CollectingBroker()
@@ -106,6 +107,7 @@ def test_a_turn_whose_save_failed_is_not_published(database_url: str, monkeypatc
 
     monkeypatch.setattr(recording_tracker_store, "records_from_events", broken)
     tracker = DialogueStateTracker.from_events(f"c-{uuid.uuid4().hex[:8]}", turn("hi", "Hello.", "x"), DOMAIN.slots)
-    asyncio.run(safe.save(tracker))
-    assert recording_tracker_store.save_failed(tracker.sender_id)
+    with outbox.opened() as turn_outbox:
+        asyncio.run(safe.save(tracker))
+    assert turn_outbox.recorded is False
     assert broker.published == []

@@ -20,13 +20,23 @@ from bot.console.access import logged_in, may_change, settings_of
 from bot.console.sessions import COOKIE, LoggedIn
 from bot.handoff import agents, rasa_push
 from bot.handoff import service as handoffs
-from bot.handoff.service import HandoffError
+from bot.handoff.service import HandoffConflict, HandoffError
 
 STREAM_TICK_SECONDS = 1.0
 SEEN_EVERY_SECONDS = 5.0
 # An id the database can hold (a larger one used to reach the query and fail there with a 500).
 HandoffId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
 router = APIRouter()
+# A REST client asks and gets the answer in the same HTTP exchange: nothing can reach it later.
+NO_PUSH_CHANNELS = {"rest"}
+NO_PUSH = ("this customer writes through the REST API, which cannot receive messages pushed to them: "
+           "nothing was sent. Answer them through your own system, then hand the chat back.")
+DELIVERY_TOLD = {  # what the agent is told, per X-Delivery value (bot/channels/outbox.py)
+    "delivered": "sent",
+    "undelivered": "recorded, but their channel did not take it: kept as undelivered",
+    "no-channel": "recorded, but their channel cannot receive it",
+    "nothing": "recorded",
+}
 
 
 class AgentMessage(BaseModel):
@@ -72,8 +82,10 @@ def send_message(handoff_id: HandoffId, message: AgentMessage, request: Request,
         raise HandoffError("the message is empty")
     handoff = handoffs.get(settings.database_url, handoff_id)
     handoffs.check_owner(handoff, who.agent)
-    rasa_push.send_agent_message(settings, handoff.conversation_id, text, who.agent.username)
-    return {"sent": True}
+    if handoff.channel in NO_PUSH_CHANNELS:
+        raise HandoffConflict(NO_PUSH)
+    delivery = rasa_push.send_agent_message(settings, handoff.conversation_id, text, who.agent.username)
+    return {"sent": delivery == "delivered", "delivery": delivery, "detail": DELIVERY_TOLD[delivery]}
 
 
 @router.post("/api/handoffs/{handoff_id}/handback", summary="Close the chat or return it to the bot")
@@ -84,10 +96,10 @@ def hand_back(handoff_id: HandoffId, body: HandBack, request: Request,
         raise HandoffError(f"mode must be one of {', '.join(handoffs.CLOSE_MODES)}")
     handoff = handoffs.get(settings.database_url, handoff_id)
     handoffs.check_owner(handoff, who.agent)
-    rasa_push.hand_back(settings, handoff.conversation_id, body.mode)
+    delivery = rasa_push.hand_back(settings, handoff.conversation_id, body.mode)
     closed = handoffs.close(settings.database_url, handoff_id, who.agent, body.mode)
     handoffs.assign_waiting(settings.database_url)  # a seat just came free
-    return {"handoff": closed.as_json()}
+    return {"handoff": closed.as_json(), "delivery": delivery}
 
 
 @router.get("/api/canned-replies", summary="Ready-made replies")

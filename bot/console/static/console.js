@@ -155,7 +155,8 @@ async function send(event) {
   $("send").disabled = true;
   try {
     showError(null);
-    await api(`/api/handoffs/${state.openId}/messages`, { method: "POST", body: JSON.stringify({ text }) });
+    const result = await api(`/api/handoffs/${state.openId}/messages`, { method: "POST", body: JSON.stringify({ text }) });
+    if (!result.sent) showError(new Error(`Your message was ${result.detail}.`));
     $("reply").value = "";
     await openHandoff(state.openId);
   } catch (error) { showError(error); } finally { $("send").disabled = false; }
