@@ -80,6 +80,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("postgres_url")
 
 
+@pytest.fixture
+def migrated(database_url: str) -> str:
+    """`database_url` after the explicit schema step (`python -m bot db upgrade`)."""
+    from bot.storage.migrate import upgrade
+
+    upgrade(database_url)
+    return database_url
+
+
 @pytest.fixture(scope="session")
 def prepared_model() -> Path:
     """Fine-tuned encoder, FAQ index and Rasa model for the repo's data (cached by input hash)."""

@@ -68,8 +68,10 @@ class Outbox:
 
     async def deliver(self) -> str:
         """Send the messages on the customer's channel; the X-Delivery value."""
-        if self.channel is None or (self.api and isinstance(self.channel, CollectingOutputChannel)):
-            return "no-channel"  # an API push to a REST customer: nobody is listening
+        if self.channel is None or (self.api and type(self.channel) is CollectingOutputChannel):
+            # Rasa's stand-in when the customer's channel has no output of its own (REST): an
+            # API push would be collected into the HTTP answer of a request nobody waits for.
+            return "no-channel"
         state = "delivered"
         for recipient, message in self.messages:
             try:

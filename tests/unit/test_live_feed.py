@@ -15,7 +15,6 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.events import feed
 from bot.storage.db import session_scope
-from bot.storage.migrate import upgrade
 from bot.storage.models import LiveEvent
 from bot.stores.recording_tracker_store import RecordingTrackerStore
 from tests.unit.test_tracker_store import DOMAIN, turn
@@ -49,36 +48,35 @@ def feed_rows(url: str, sender: str) -> list[tuple[str, str | None]]:
         return sorted(rows.order_by(LiveEvent.timestamp).all(), key=lambda r: r[0])
 
 
-def test_each_committed_event_is_published_once_after_the_save(database_url: str) -> None:
+def test_each_committed_event_is_published_once_after_the_save(migrated: str) -> None:
     broker = CollectingBroker()
-    sender, _ = saved_conversation(database_url, broker)
+    sender, _ = saved_conversation(migrated, broker)
     kinds = [e["event"] for e in broker.published]
     assert kinds == ["user", "action", "bot", "action"] * 2
     assert {e["sender_id"] for e in broker.published} == {sender}
     assert [e["text"] for e in broker.published if e["event"] == "user"] == ["delivery time?", "can I pay with paypal"]
 
 
-def test_a_redelivered_message_is_stored_once(database_url: str) -> None:
-    upgrade(database_url)
+def test_a_redelivered_message_is_stored_once(migrated: str) -> None:
     broker = CollectingBroker()
-    sender, _ = saved_conversation(database_url, broker)
+    sender, _ = saved_conversation(migrated, broker)
     rows = [feed.event_row(json.dumps(e)) for e in broker.published]
-    feed.store(database_url, [r for r in rows if r])
-    feed.store(database_url, [r for r in rows[:3] if r])  # RabbitMQ redelivers what was not acknowledged
-    stored = feed_rows(database_url, sender)
+    feed.store(migrated, [r for r in rows if r])
+    feed.store(migrated, [r for r in rows[:3] if r])  # RabbitMQ redelivers what was not acknowledged
+    stored = feed_rows(migrated, sender)
     assert len(stored) == 8
     assert ("user", "ask_question") in stored
-    assert [c["sender_id"] for c in feed.active_conversations(database_url)].count(sender) == 1
+    assert [c["sender_id"] for c in feed.active_conversations(migrated)].count(sender) == 1
 
 
-def test_backfill_adds_only_the_events_the_queue_never_delivered(database_url: str) -> None:
+def test_backfill_adds_only_the_events_the_queue_never_delivered(migrated: str) -> None:
     broker = CollectingBroker()
-    sender, _ = saved_conversation(database_url, broker)
+    sender, _ = saved_conversation(migrated, broker)
     delivered = [feed.event_row(json.dumps(e)) for e in broker.published[:5]]
-    feed.store(database_url, [r for r in delivered if r])
-    assert feed.backfill(database_url, seconds=600) >= 3
-    assert len(feed_rows(database_url, sender)) == 8
-    assert feed.backfill(database_url, seconds=600) == 0
+    feed.store(migrated, [r for r in delivered if r])
+    assert feed.backfill(migrated, seconds=600) >= 3
+    assert len(feed_rows(migrated, sender)) == 8
+    assert feed.backfill(migrated, seconds=600) == 0
 
 
 @pytest.mark.parametrize("body", [b"\xff\xfe", b"not json", b"[1, 2]", b'{"event": "user"}',
@@ -92,7 +90,7 @@ def test_bookkeeping_events_are_skipped() -> None:
     assert feed.event_row(json.dumps({"sender_id": "x", "event": "reset_slots", "timestamp": 1.0})) is None
 
 
-def test_a_turn_whose_save_failed_is_not_published(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_turn_whose_save_failed_is_not_published(migrated: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Rasa's fail-safe wrapper keeps a failed save in memory; nothing of it may reach the broker."""
     from rasa.core.tracker_store import FailSafeTrackerStore
 
@@ -100,7 +98,7 @@ def test_a_turn_whose_save_failed_is_not_published(database_url: str, monkeypatc
     from bot.stores import recording_tracker_store
 
     broker = CollectingBroker()
-    safe = FailSafeTrackerStore(RecordingTrackerStore(DOMAIN, url=database_url, event_broker=broker))
+    safe = FailSafeTrackerStore(RecordingTrackerStore(DOMAIN, url=migrated, event_broker=broker))
 
     def broken(*_args: object) -> list:
         raise RuntimeError("the database went away")

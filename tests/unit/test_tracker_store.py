@@ -24,13 +24,6 @@ from tests.conftest import sqlite_url
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 
 
-@pytest.fixture
-def migrated(database_url: str) -> str:
-    """The database after the explicit schema step (`python -m bot db upgrade`)."""
-    upgrade(database_url)
-    return database_url
-
-
 def test_the_store_refuses_a_database_without_the_newest_schema(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path)  # a new database: no schema at all
     with pytest.raises(SchemaOutOfDate, match="python -m bot db upgrade"):
