@@ -2,7 +2,7 @@
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
-WIDGET_ASSETS := bot/channels/widget_assets
+WIDGET_ASSETS := bot/console/widget_assets
 WIDGET_CLIENT := $(WIDGET_ASSETS)/node_modules/socket.io-client/dist/socket.io.min.js
 CHROMIUM := /usr/bin/chromium
 NGINX    := /usr/sbin/nginx

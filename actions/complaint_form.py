@@ -10,7 +10,7 @@ contact, then shows a summary to confirm. This validation action decides, turn b
 - an order reference or contact typed at another step corrects that detail;
 - "请用中文" / "English please" fills nothing and asks the same question again, in that language.
 
-Customers answer in English or Chinese: bot.complaints.parsing reads both, and every text
+Customers answer in English or Chinese: bot.domain.complaints.parsing reads both, and every text
 the form sends comes in the customer's language (domain responses, or actions.wording).
 """
 
@@ -25,7 +25,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.customer import CustomerMessage, latest_customer_message
 from actions.language import language_of
 from actions.wording import category_title, pick
-from bot.complaints import parsing
+from bot.domain.complaints import parsing
 from faq_index.language import CHINESE, ENGLISH
 
 FORM = "complaint_form"

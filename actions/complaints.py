@@ -1,7 +1,7 @@
 """Complaints after the form: file it, cancel it, tell its status, announce a status change.
 
 The form itself (collecting the details) is in actions/complaint_form.py; the records are
-kept by bot.complaints.service in the project's database. Texts come in the customer's
+kept by bot.domain.complaints.service in the project's database. Texts come in the customer's
 language: fixed ones are domain responses; those with a complaint's details (its contact)
 are built here with actions.wording.
 """
@@ -21,9 +21,9 @@ from actions.complaint_form import NO_ORDER
 from actions.customer import latest_customer_message
 from actions.language import language_of
 from actions.wording import category_title, duration, moment, pick, status_title
-from bot.complaints import parsing, service
-from bot.complaints.service import ComplaintError, ComplaintView, Draft
 from bot.config import load_settings
+from bot.domain.complaints import parsing, service
+from bot.domain.complaints.service import ComplaintError, ComplaintView, Draft
 from faq_index.language import CHINESE, ENGLISH
 
 logger = logging.getLogger(__name__)

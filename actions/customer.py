@@ -8,7 +8,7 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from bot.complaints.parsing import word_count
+from bot.domain.complaints.parsing import word_count
 
 QUESTION_START = ("how", "what", "when", "where", "why", "who", "which", "can", "could", "do", "does", "did", "is",
                   "are", "will", "would", "should", "may", "have", "has")

@@ -22,7 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.language import language_of
 from actions.wording import pick
-from bot.knowledge import faq_index, search
+from bot.domain.knowledge import faq_index, search
 from faq_index import Candidate, SearchResult
 from faq_index.language import CHINESE, ENGLISH
 
@@ -74,7 +74,7 @@ class ActionAnswerFaq(Action):
 
 async def _searched(tracker: Tracker) -> SearchResult:
     """The FAQ search of this message: done by the Rasa server's understanding step
-    (bot/understanding/), which puts it in the parse data; searched here only when it is
+    (bot/rasa_server/understanding/), which puts it in the parse data; searched here only when it is
     missing (a model trained without that step)."""
     message = tracker.latest_message or {}
     found = message.get("faq")

@@ -28,9 +28,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.customer import CustomerMessage, latest_customer_message
 from actions.language import language_of
 from bot.config import load_settings
-from bot.handoff import replies, service
-from bot.handoff.service import Request
-from bot.knowledge import faq_index
+from bot.domain.handoff import replies, service
+from bot.domain.handoff.service import Request
+from bot.domain.knowledge import faq_index
 
 logger = logging.getLogger(__name__)
 # Stars read the same in every language; sent with the responses that ask for a rating.

@@ -1,4 +1,4 @@
-"""Linking the customer's chats on different channels by a verified email (bot/identity/).
+"""Linking the customer's chats on different channels by a verified email (bot/domain/identity/).
 
 `email_link_form` asks for the email, emails a 6-digit code, and asks for the code back.
 validate_email_link_form checks each answer; action_link_email confirms; "cancel" stops.
@@ -21,8 +21,8 @@ from actions.customer import latest_customer_message
 from actions.language import language_of
 from actions.wording import pick
 from bot.config import load_settings
-from bot.identity import mailer, verification
-from bot.identity.verification import VerificationError
+from bot.domain.identity import mailer, verification
+from bot.domain.identity.verification import VerificationError
 from faq_index.language import CHINESE, ENGLISH
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ STEP_OUT = {"cancel"}
 RESET = [SlotSet("link_email", None), SlotSet("link_code", None)]
 CODE_SENT = {ENGLISH: "I've emailed a 6-digit code to {email}. Please type it here.",
              CHINESE: "我已将 6 位验证码发送到 {email}，请在这里输入。"}
-# bot.identity.verification explains a failed code in English; which response says it here.
+# bot.domain.identity.verification explains a failed code in English; which response says it here.
 _PROBLEMS = (
     (re.compile(r"no code waiting"), "utter_link_no_code"),
     (re.compile(r"expired"), "utter_link_code_expired"),

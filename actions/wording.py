@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from bot.complaints.parsing import CATEGORY_TITLES
-from bot.complaints.service import STATUS_TITLES
+from bot.domain.complaints.parsing import CATEGORY_TITLES
+from bot.domain.complaints.service import STATUS_TITLES
 from faq_index.language import CHINESE, ENGLISH
 
 # The same titles as the complaint category buttons of utter_ask_complaint_category.

@@ -3,12 +3,12 @@
     python -m bot run                                   start everything (what `make run` does)
     python -m bot run-prod                              the production stack (what `make run-prod` does)
     python -m bot records export --format jsonl|csv [--conversation ID] [--since ISO-8601]
-    python -m bot complaints list|show|set-status|notify   (see bot/complaints/cli.py)
+    python -m bot complaints list|show|set-status|notify   (see bot/domain/complaints/cli.py)
     python -m bot agents add USERNAME --skills a,b --capacity N [--role supervisor]   (password on stdin)
     python -m bot agents list
-    python -m bot telegram --polling | --set-webhook     (see bot/channels/telegram_cli.py)
+    python -m bot telegram --polling | --set-webhook     (see bot/rasa_server/channels/telegram_cli.py)
     python -m bot report [--since DAY] [--until DAY] [--channel C] [--format text|json|csv]
-    python -m bot erase-customer CUSTOMER_ID            forget one customer everywhere (bot/privacy/erase.py)
+    python -m bot erase-customer CUSTOMER_ID            forget one customer everywhere (bot/domain/privacy/erase.py)
     python -m bot purge [--days N]                      forget conversations older than the retention period
     python -m bot db upgrade                            apply database migrations
     python -m bot train                                 train the Rasa model if its inputs changed
@@ -34,13 +34,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(_: argparse.Namespace) -> int:
-    from bot.runner import run
+    from bot.ops.runner import run
 
     return run()
 
 
 def _run_prod(_: argparse.Namespace) -> int:
-    from bot.production.stack import run
+    from bot.ops.production.stack import run
 
     return run()
 
@@ -53,7 +53,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _complaints(args: argparse.Namespace) -> int:
-    from bot.complaints import cli
+    from bot.domain.complaints import cli
 
     if args.action == "list":
         return cli.list_complaints(args.status, args.format)
@@ -66,8 +66,8 @@ def _complaints(args: argparse.Namespace) -> int:
 
 def _agents(args: argparse.Namespace) -> int:
     from bot.config import load_settings
-    from bot.handoff import cli
-    from bot.storage.migrate import require_current
+    from bot.domain.handoff import cli
+    from bot.domain.storage.migrate import require_current
 
     require_current(load_settings().database_url)
     if args.action == "add":
@@ -76,13 +76,13 @@ def _agents(args: argparse.Namespace) -> int:
 
 
 def _telegram(args: argparse.Namespace) -> int:
-    from bot.channels.telegram_cli import main
+    from bot.rasa_server.channels.telegram_cli import main
 
     return main(args.polling, args.set_webhook)
 
 
 def _report(args: argparse.Namespace) -> int:
-    from bot.insight.report import main
+    from bot.domain.insight.report import main
 
     return main(args.since, args.until, args.channel, args.format)
 
@@ -91,8 +91,8 @@ def _erase(args: argparse.Namespace) -> int:
     import json
 
     from bot.config import load_settings
-    from bot.privacy.erase import erase_customer, purge
-    from bot.storage.migrate import require_current
+    from bot.domain.privacy.erase import erase_customer, purge
+    from bot.domain.storage.migrate import require_current
 
     settings = load_settings()
     require_current(settings.database_url)
@@ -106,7 +106,7 @@ def _erase(args: argparse.Namespace) -> int:
 
 def _db_upgrade(_: argparse.Namespace) -> int:
     from bot.config import load_settings
-    from bot.storage.migrate import upgrade
+    from bot.domain.storage.migrate import upgrade
 
     upgrade(load_settings().database_url)
     return 0
@@ -114,7 +114,7 @@ def _db_upgrade(_: argparse.Namespace) -> int:
 
 def _train(_: argparse.Namespace) -> int:
     from bot.config import load_settings
-    from bot.model import ensure_model
+    from bot.ops.rasa_model import ensure_model
 
     print(ensure_model(load_settings().models_dir))
     return 0
@@ -122,32 +122,32 @@ def _train(_: argparse.Namespace) -> int:
 
 def _prepare(_: argparse.Namespace) -> int:
     from bot.config import load_settings
-    from bot.runner import Stack
+    from bot.ops.runner import Stack
 
     print(Stack(load_settings()).prepare(progress=True))
     return 0
 
 
 def _bench_latency(args: argparse.Namespace) -> int:
-    from bot.bench.latency import main
+    from bot.ops.bench.latency import main
 
     return main(args.turns, args.users, args.turns_per_user, args.chart)
 
 
 def _bench_production(args: argparse.Namespace) -> int:
-    from bot.bench.production import main
+    from bot.ops.bench.production import main
 
     return main(args.per_user, args.chart)
 
 
 def _bench_languages(args: argparse.Namespace) -> int:
-    from bot.bench.languages import main
+    from bot.ops.bench.languages import main
 
     return main(args.chart)
 
 
 def _bench_decisions(args: argparse.Namespace) -> int:
-    from bot.bench.decisions import main
+    from bot.ops.bench.decisions import main
 
     return main(args.part, args.chart)
 

@@ -40,8 +40,8 @@ runner passes its settings to the processes it starts as these same environment 
 | action_timeout | BOT_ACTION_TIMEOUT | 6 (seconds Rasa waits for an action call before it apologises in its place) |
 
 The rate limit is counted per sender in each Rasa server process (several replicas each count
-separately; the production nginx also limits per client IP, bot/production/nginx.py), see
-bot/channels/rate_limit.py.
+separately; the production nginx also limits per client IP, bot/ops/production/nginx.py), see
+bot/rasa_server/channels/rate_limit.py.
 """
 
 from __future__ import annotations
@@ -87,8 +87,8 @@ _ENV = {
     "events_queue": "BOT_EVENTS_QUEUE",
     "action_timeout": "BOT_ACTION_TIMEOUT",
 }
-TELEGRAM_CHANNEL = "bot.channels.telegram.TelegramInput"
-CALLBACK_CHANNEL = "bot.channels.callback.CallbackInput"
+TELEGRAM_CHANNEL = "bot.rasa_server.channels.telegram.TelegramInput"
+CALLBACK_CHANNEL = "bot.rasa_server.channels.callback.CallbackInput"
 
 
 @dataclass(frozen=True)

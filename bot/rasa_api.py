@@ -8,7 +8,7 @@ there is no secret in the repository.
 Pushes use `trigger_intent` with `output_channel=latest`: Rasa runs the action for the
 intent, the tracker store records its messages like any other bot message, and then they go
 to the channel the customer last wrote on (callback, Telegram, the widget; see
-bot/channels/outbox.py); the answer's X-Delivery header says whether they got there.
+bot/rasa_server/channels/outbox.py); the answer's X-Delivery header says whether they got there.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import requests
 
 from bot.config import Settings
 
-# How a push went, in the Rasa server's answer (bot/channels/outbox.py): delivered, undelivered
+# How a push went, in the Rasa server's answer (bot/rasa_server/channels/outbox.py): delivered, undelivered
 # (recorded, the channel failed: kept), no-channel (recorded; a REST customer cannot receive it).
 DELIVERY_HEADER = "X-Delivery"
 

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 from typing import TextIO
 
 from bot.config import load_settings
-from bot.storage.migrate import require_current
-from bot.storage.models import RECORD_FIELDS
-from bot.storage.records import iter_records
+from bot.domain.storage.migrate import require_current
+from bot.domain.storage.models import RECORD_FIELDS
+from bot.domain.storage.records import iter_records
 from bot.tabular import write_rows
 
 

@@ -23,7 +23,7 @@ The question files are YAML, one language each, named `<part>_<language>.yml`:
     answerable:   [{text: "...", faq_ids: [delivery-time]}, ...]
     out_of_scope: [{text: "..."}, ...]
 
-Only the `tune` part is ever read here; the `test` part is for measuring (bot/bench/decisions.py).
+Only the `tune` part is ever read here; the `test` part is for measuring (bot/ops/bench/decisions.py).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ import requests
 import sqlalchemy as sa
 
 from bot.config import ROOT, Settings, load_settings
-from bot.runner import Stack, free_port
+from bot.ops.runner import Stack, free_port
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
@@ -64,7 +64,7 @@ def postgres_url() -> Iterator[str]:
         missing(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {error.orig}")
     url = sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     yield url
-    from bot.storage.db import get_engine
+    from bot.domain.storage.db import get_engine
 
     get_engine(url).dispose()
     with admin.connect() as connection:
@@ -83,7 +83,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def migrated(database_url: str) -> str:
     """`database_url` after the explicit schema step (`python -m bot db upgrade`)."""
-    from bot.storage.migrate import upgrade
+    from bot.domain.storage.migrate import upgrade
 
     upgrade(database_url)
     return database_url
@@ -92,7 +92,7 @@ def migrated(database_url: str) -> str:
 @pytest.fixture(scope="session")
 def prepared_model() -> Path:
     """Fine-tuned encoder, FAQ index and Rasa model for the repo's data (cached by input hash)."""
-    from bot.runner import Stack
+    from bot.ops.runner import Stack
 
     return Stack(load_settings()).prepare(progress=False)
 
@@ -223,7 +223,7 @@ def add_agent(bot: RunningBot, username: str, password: str, *options: str) -> N
 
 def start_bot(tmp: Path, database_url: str, model: Path, **overrides: object) -> Iterator[RunningBot]:
     """Start the stack on free ports with its own KB copy, index and database."""
-    from bot.storage.migrate import upgrade
+    from bot.domain.storage.migrate import upgrade
     from faq_index.build import build, seed_cache
 
     base = load_settings()
@@ -410,7 +410,7 @@ def telegram_update(chat_id: int, text: str | None = None, **extra: object) -> d
 
 def post_telegram(bot: RunningBot, update: object, secret: str | None = TELEGRAM_SECRET) -> requests.Response:
     """POST an update to the stack's Telegram webhook, as Telegram would (with the secret header)."""
-    from bot.channels.telegram import SECRET_HEADER  # imports Rasa: only where a test needs it
+    from bot.rasa_server.channels.telegram import SECRET_HEADER  # imports Rasa: only where a test needs it
 
     headers = {SECRET_HEADER: secret} if secret is not None else {}
     return requests.post(f"{bot.settings.rasa_url}/webhooks/telegram/webhook", json=update, headers=headers,

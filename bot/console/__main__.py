@@ -6,7 +6,7 @@ import uvicorn
 
 from bot.config import load_settings
 from bot.console.app import create_app
-from bot.storage.migrate import SchemaOutOfDate
+from bot.domain.storage.migrate import SchemaOutOfDate
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from bot.config import Settings
 from bot.console import sessions
 from bot.console.sessions import COOKIE, LoggedIn
-from bot.handoff import agents
+from bot.domain.handoff import agents
 
 
 def settings_of(request: Request) -> Settings:

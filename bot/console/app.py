@@ -31,9 +31,9 @@ from bot.console import customer_pages
 from bot.console.access import logged_in
 from bot.console.routes import accounts, handoffs, knowledge, supervision
 from bot.console.sessions import LoggedIn
-from bot.handoff.service import HandoffConflict, HandoffNotFound
+from bot.domain.handoff.service import HandoffConflict, HandoffNotFound
+from bot.domain.storage.migrate import require_current
 from bot.rasa_api import RasaUnavailable
-from bot.storage.migrate import require_current
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
     GET /widget.js   the chat widget: the socket.io client and widget.js in one file
     GET /shop        a demo shop page with the widget embedded by its one tag
 
-The socket.io client comes from the npm registry (bot/channels/widget_assets/package.json,
+The socket.io client comes from the npm registry (bot/console/widget_assets/package.json,
 installed by `make install` with `npm ci`); nothing is bundled by hand or at run time.
 """
 
@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from bot.config import Settings
 
-ASSETS = Path(__file__).resolve().parent.parent / "channels" / "widget_assets"
+ASSETS = Path(__file__).resolve().parent / "widget_assets"
 SOCKETIO_CLIENT = ASSETS / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
 CUSTOMER_ROUTES = {("GET", "/widget.js"), ("GET", "/shop")}
 

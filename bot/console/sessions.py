@@ -14,9 +14,9 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from bot.handoff.agents import AgentView, view
-from bot.storage.db import as_utc, session_scope
-from bot.storage.models import Agent, AgentSession
+from bot.domain.handoff.agents import AgentView, view
+from bot.domain.storage.db import as_utc, session_scope
+from bot.domain.storage.models import Agent, AgentSession
 
 COOKIE = "console_session"
 LIFETIME = timedelta(hours=8)  # one shift

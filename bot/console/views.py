@@ -8,12 +8,12 @@ from typing import Any
 
 import yaml
 
-from bot.complaints import service as complaints
 from bot.config import ROOT
-from bot.handoff import service as handoffs
-from bot.handoff.agents import AgentView
-from bot.identity import verification
-from bot.storage import records
+from bot.domain.complaints import service as complaints
+from bot.domain.handoff import service as handoffs
+from bot.domain.handoff.agents import AgentView
+from bot.domain.identity import verification
+from bot.domain.storage import records
 
 CANNED_REPLIES = ROOT / "data" / "canned_replies.yml"
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.handoff import service
+from bot.domain.handoff import service
 from tests.conftest import RunningBot, add_agent, own_stack
 
 pytestmark = pytest.mark.integration

@@ -11,8 +11,8 @@ import os
 
 import pytest
 
-from bot.handoff import rasa_push
-from bot.storage.records import iter_records
+from bot.domain.handoff import rasa_push
+from bot.domain.storage.records import iter_records
 from faq_index import LiveIndex
 from tests.conftest import RunningBot
 

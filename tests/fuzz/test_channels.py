@@ -121,7 +121,7 @@ def malformed_updates() -> st.SearchStrategy[Any]:
 
 
 def test_the_telegram_webhook_answers_anything_with_200_or_a_4xx(fuzz_bot: RunningBot) -> None:
-    from bot.channels.telegram import SECRET_HEADER
+    from bot.rasa_server.channels.telegram import SECRET_HEADER
 
     webhook, statuses = f"{fuzz_bot.settings.rasa_url}/webhooks/telegram/webhook", Counter()
 

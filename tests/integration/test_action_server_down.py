@@ -1,5 +1,5 @@
 """The action server down entirely, on the real stack over REST: the Rasa server answers in its
-place (bot/actions_down.py) with a polite message and the offer of a person, accepting the offer
+place (bot/rasa_server/actions_down.py) with a polite message and the offer of a person, accepting the offer
 creates a real handoff, every turn is recorded; an action server that accepts calls and never
 answers turns into the same apology within seconds; once the action server is back the bot
 answers normally without a Rasa restart.
@@ -19,9 +19,9 @@ from contextlib import contextmanager
 import pytest
 import requests
 
-from bot.handoff import agents, service
-from bot.runner import Service
-from bot.storage.records import iter_records
+from bot.domain.handoff import agents, service
+from bot.domain.storage.records import iter_records
+from bot.ops.runner import Service
 from faq_index.kb import load_kb
 from tests.conftest import RunningBot, add_agent, own_stack
 from tests.integration.test_handoff import PASSWORD, sender, texts

@@ -21,10 +21,10 @@ import sqlalchemy as sa
 
 from bot.console.app import PUBLIC_ROUTES, create_app
 from bot.console.sessions import COOKIE
-from bot.handoff import service
+from bot.domain.handoff import service
+from bot.domain.storage.db import session_scope
+from bot.domain.storage.models import AgentSession
 from bot.rasa_api import api_token
-from bot.storage.db import session_scope
-from bot.storage.models import AgentSession
 from tests.conftest import ConsoleClient, RunningBot, add_agent, own_stack
 
 pytestmark = pytest.mark.integration

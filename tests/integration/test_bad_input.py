@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from bot.channels.rest import MAX_MESSAGE_CHARS
+from bot.rasa_server.channels.rest import MAX_MESSAGE_CHARS
 from tests.conftest import RunningBot
 
 pytestmark = pytest.mark.integration

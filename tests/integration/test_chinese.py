@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from bot.complaints import service as complaints
-from bot.handoff import service as handoffs
+from bot.domain.complaints import service as complaints
+from bot.domain.handoff import service as handoffs
 from faq_index.language import detect_language
 from faq_index.search import Snapshot
 from faq_index.versions import current_version_dir

@@ -13,8 +13,8 @@ import uuid
 import pytest
 
 from actions.complaint_form import URGENT_HANDOFF_PAYLOAD
-from bot.complaints import service
-from bot.handoff import service as handoffs
+from bot.domain.complaints import service
+from bot.domain.handoff import service as handoffs
 from tests.conftest import RunningBot, records_unwritable
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from bot.bench.decisions import bot_outcomes, figures
+from bot.ops.bench.decisions import bot_outcomes, figures
 from faq_index.customers import load_questions
 from tests.conftest import RunningBot
 

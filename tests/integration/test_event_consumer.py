@@ -1,4 +1,4 @@
-"""The event consumer (`python -m bot.events.consumer`) against the machine's RabbitMQ, in a
+"""The event consumer (`python -m bot.domain.events.consumer`) against the machine's RabbitMQ, in a
 virtual host of its own: when RabbitMQ drops its connection mid-stream (a network blip, a
 broker failover: `rabbitmqctl close_all_connections`), the same process reconnects and drains
 the queue by itself, every event stored exactly once, without the periodic backfill's help."""
@@ -22,10 +22,10 @@ import requests
 import sqlalchemy as sa
 
 from bot.config import ROOT
-from bot.runner import free_port
-from bot.storage.db import session_scope
-from bot.storage.migrate import upgrade
-from bot.storage.models import LiveEvent
+from bot.domain.storage.db import session_scope
+from bot.domain.storage.migrate import upgrade
+from bot.domain.storage.models import LiveEvent
+from bot.ops.runner import free_port
 from tests.conftest import needs
 
 EVENTS = 1000
@@ -86,7 +86,7 @@ def test_the_consumer_drains_the_queue_after_rabbitmq_drops_its_connection(vhost
                         "BOT_EVENTS_BACKFILL_SECONDS": "3600"}  # the backfill must not be what fills the feed
     log = tmp_path / "consumer.log"
     with open(log, "wb") as out:
-        consumer = subprocess.Popen([sys.executable, "-m", "bot.events.consumer", "--health-port", str(port)],
+        consumer = subprocess.Popen([sys.executable, "-m", "bot.domain.events.consumer", "--health-port", str(port)],
                                     cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_for(lambda: health(port).get("connected"), 60, "the consumer connected")

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from bot.handoff import service
-from bot.storage.records import iter_records
+from bot.domain.handoff import service
+from bot.domain.storage.records import iter_records
 from tests.conftest import ConsoleClient, RunningBot, add_agent, own_stack, records_unwritable
 
 pytestmark = pytest.mark.integration

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.handoff import service
-from bot.identity import verification
+from bot.domain.handoff import service
+from bot.domain.identity import verification
 from tests.conftest import ConsoleClient, RunningBot, add_agent, sqlite_url, start_bot
 
 pytestmark = pytest.mark.integration

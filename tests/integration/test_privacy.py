@@ -13,9 +13,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from bot.events import feed
-from bot.insight import metrics, source
-from bot.storage.db import get_engine
+from bot.domain.events import feed
+from bot.domain.insight import metrics, source
+from bot.domain.storage.db import get_engine
 from tests.conftest import RunningBot
 
 pytestmark = pytest.mark.integration

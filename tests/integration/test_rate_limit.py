@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import socketio
 
-from bot.storage.records import iter_records
+from bot.domain.storage.records import iter_records
 from tests.conftest import (
     FakeBotApi,
     RunningBot,

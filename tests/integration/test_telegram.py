@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from bot.channels.delivery import undelivered
-from bot.channels.telegram import split_text
-from bot.handoff import rasa_push
-from bot.storage.records import iter_records
+from bot.domain.handoff import rasa_push
+from bot.domain.storage.records import iter_records
+from bot.rasa_server.channels.delivery import undelivered
+from bot.rasa_server.channels.telegram import split_text
 from tests.conftest import (
     FakeBotApi,
     RunningBot,

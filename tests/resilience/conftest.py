@@ -30,10 +30,10 @@ import sqlalchemy as sa
 import yaml
 
 from bot.config import ROOT, load_settings
-from bot.events.consumer import delete_queue
-from bot.runner import free_port
-from bot.storage.db import session_scope
-from bot.storage.models import ConversationEvent, InteractionRecord, LiveEvent
+from bot.domain.events.consumer import delete_queue
+from bot.domain.storage.db import session_scope
+from bot.domain.storage.models import ConversationEvent, InteractionRecord, LiveEvent
+from bot.ops.runner import free_port
 
 HELD_OUT = yaml.safe_load((ROOT / "tests" / "data" / "heldout_questions.yml").read_text(encoding="utf-8"))
 QUESTIONS = sorted({q["text"] for q in HELD_OUT["questions"]})  # distinct, so each turn's record is findable
@@ -99,9 +99,10 @@ class ProductionRun:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def prod(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProductionRun]:
-    """`python -m bot run-prod` on free ports, with its own database, queue and run folder."""
+    """`python -m bot run-prod` on free ports, with its own database, queue and run folder: one for
+    the load and the fault tests (the stack supervises its own processes through every fault)."""
     tmp = tmp_path_factory.mktemp("prod")
     queue = f"brightcart-test-{uuid.uuid4().hex[:8]}"
     shutil.copytree(ROOT / "data" / "faq", tmp / "kb")

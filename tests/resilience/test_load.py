@@ -13,8 +13,8 @@ from pathlib import Path
 
 import requests
 
-from bot.storage.db import session_scope
-from bot.storage.models import ConversationEvent, InteractionRecord
+from bot.domain.storage.db import session_scope
+from bot.domain.storage.models import ConversationEvent, InteractionRecord
 from tests.resilience.conftest import Load, ProductionRun, assert_records_match, feed_complete
 
 

@@ -1,4 +1,4 @@
-"""The Rasa server's stand-in for a down action server (bot/actions_down.py), in process: Rasa's
+"""The Rasa server's stand-in for a down action server (bot/rasa_server/actions_down.py), in process: Rasa's
 own RemoteAction calls a port nobody listens on, and gets the fallback's events instead of an
 exception. The full stack over REST is tests/integration/test_action_server_down.py."""
 
@@ -28,11 +28,11 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import actions_down
 from bot.config import ROOT
-from bot.handoff import agents, service
-from bot.runner import free_port
-from bot.storage.migrate import upgrade
+from bot.domain.handoff import agents, service
+from bot.domain.storage.migrate import upgrade
+from bot.ops.runner import free_port
+from bot.rasa_server import actions_down
 from tests.conftest import sqlite_url
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))

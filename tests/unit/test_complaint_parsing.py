@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.complaints import parsing
+from bot.domain.complaints import parsing
 
 
 @pytest.mark.parametrize(("text", "category"), [

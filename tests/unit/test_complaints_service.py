@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from bot.complaints import service
-from bot.complaints.service import ComplaintError, Draft
-from bot.storage.migrate import upgrade
+from bot.domain.complaints import service
+from bot.domain.complaints.service import ComplaintError, Draft
+from bot.domain.storage.migrate import upgrade
 
 
 def draft(customer: str = "cust-1", **overrides: object) -> Draft:

@@ -9,12 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from bot.console import sessions
-from bot.handoff import agents, service
-from bot.handoff.agents import AgentError
-from bot.handoff.service import HandoffConflict, HandoffError, Request
-from bot.storage.db import session_scope
-from bot.storage.migrate import upgrade
-from bot.storage.models import Agent, AgentSession, Handoff
+from bot.domain.handoff import agents, service
+from bot.domain.handoff.agents import AgentError
+from bot.domain.handoff.service import HandoffConflict, HandoffError, Request
+from bot.domain.storage.db import session_scope
+from bot.domain.storage.migrate import upgrade
+from bot.domain.storage.models import Agent, AgentSession, Handoff
 
 
 @pytest.fixture

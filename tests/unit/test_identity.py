@@ -7,11 +7,11 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from bot.identity import verification
-from bot.identity.verification import VerificationError
-from bot.storage.db import session_scope
-from bot.storage.migrate import upgrade
-from bot.storage.models import CustomerEmail
+from bot.domain.identity import verification
+from bot.domain.identity.verification import VerificationError
+from bot.domain.storage.db import session_scope
+from bot.domain.storage.migrate import upgrade
+from bot.domain.storage.models import CustomerEmail
 
 
 def ids() -> tuple[str, str, str]:

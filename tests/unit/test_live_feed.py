@@ -1,4 +1,4 @@
-"""The live activity feed (bot/events/feed.py) on a real SQLite file and the real PostgreSQL:
+"""The live activity feed (bot/domain/events/feed.py) on a real SQLite file and the real PostgreSQL:
 the tracker store hands each committed event to the broker once, a redelivered message is
 stored once, and the backfill adds exactly what never reached the queue."""
 
@@ -13,10 +13,10 @@ import pytest
 from rasa.core.brokers.broker import EventBroker
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.events import feed
-from bot.storage.db import session_scope
-from bot.storage.models import LiveEvent
-from bot.stores.recording_tracker_store import RecordingTrackerStore
+from bot.domain.events import feed
+from bot.domain.storage.db import session_scope
+from bot.domain.storage.models import LiveEvent
+from bot.rasa_server.stores.recording_tracker_store import RecordingTrackerStore
 from tests.unit.test_tracker_store import DOMAIN, turn
 
 
@@ -94,8 +94,8 @@ def test_a_turn_whose_save_failed_is_not_published(migrated: str, monkeypatch: p
     """Rasa's fail-safe wrapper keeps a failed save in memory; nothing of it may reach the broker."""
     from rasa.core.tracker_store import FailSafeTrackerStore
 
-    from bot.channels import outbox
-    from bot.stores import recording_tracker_store
+    from bot.rasa_server.channels import outbox
+    from bot.rasa_server.stores import recording_tracker_store
 
     broker = CollectingBroker()
     safe = FailSafeTrackerStore(RecordingTrackerStore(DOMAIN, url=migrated, event_broker=broker))

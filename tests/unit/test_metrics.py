@@ -10,11 +10,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from bot.insight import metrics
-from bot.insight.metrics import Rows
-from bot.storage.db import session_scope
-from bot.storage.migrate import upgrade
-from bot.storage.models import Handoff, InteractionRecord
+from bot.domain.insight import metrics
+from bot.domain.insight.metrics import Rows
+from bot.domain.storage.db import session_scope
+from bot.domain.storage.migrate import upgrade
+from bot.domain.storage.models import Handoff, InteractionRecord
 
 DAY1 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 DAY2 = DAY1 + timedelta(days=1)
@@ -100,7 +100,7 @@ def test_empty_range_gives_no_rates() -> None:
 
 def test_the_report_command_gives_the_same_figures(database_url: str, monkeypatch: pytest.MonkeyPatch,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    from bot.insight import report
+    from bot.domain.insight import report
 
     upgrade(database_url)
     rows = sample(prefix=uuid.uuid4().hex[:6])

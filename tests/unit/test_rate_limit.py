@@ -1,11 +1,11 @@
-"""The per-sender token bucket (bot/channels/rate_limit.py) on hand-made timelines: a fake clock,
+"""The per-sender token bucket (bot/rasa_server/channels/rate_limit.py) on hand-made timelines: a fake clock,
 no sleeps."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.channels.rate_limit import Limit, RateLimiter, from_setting, slow_down
+from bot.rasa_server.channels.rate_limit import Limit, RateLimiter, from_setting, slow_down
 
 
 class Clock:

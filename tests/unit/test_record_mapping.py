@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.stores.record_mapping import records_from_events
+from bot.rasa_server.stores.record_mapping import records_from_events
 
 USER = {
     "event": "user", "timestamp": 100.0, "text": "how long does delivery take?", "input_channel": "rest",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.privacy.redaction import KINDS, luhn_valid, parse_kinds, redactor
+from bot.domain.privacy.redaction import KINDS, luhn_valid, parse_kinds, redactor
 
 REDACT = redactor(KINDS)
 

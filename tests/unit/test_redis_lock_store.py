@@ -18,7 +18,7 @@ import pytest
 import redis
 
 from bot.config import ROOT
-from bot.stores.redis_lock_store import AtomicRedisLockStore
+from bot.rasa_server.stores.redis_lock_store import AtomicRedisLockStore
 from tests.conftest import missing
 
 REDIS = {"host": "127.0.0.1", "port": 6379, "db": 3}
@@ -88,7 +88,7 @@ def _holding_process(prefix: str, conversation: str) -> subprocess.Popen:
     """Another replica: a process that takes a ticket for `conversation` and then hangs on to it."""
     code = (
         "import sys, time\n"
-        "from bot.stores.redis_lock_store import AtomicRedisLockStore\n"
+        "from bot.rasa_server.stores.redis_lock_store import AtomicRedisLockStore\n"
         f"store = AtomicRedisLockStore(key_prefix={prefix!r}, holder_ttl=1, **{REDIS!r})\n"
         f"print(store.issue_ticket({conversation!r}), flush=True)\n"
         "time.sleep(600)\n"

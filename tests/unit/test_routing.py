@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.handoff import hours
-from bot.handoff.routing import AgentLoad, choose_agent
+from bot.domain.handoff import hours
+from bot.domain.handoff.routing import AgentLoad, choose_agent
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)
 

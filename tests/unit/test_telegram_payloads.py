@@ -9,7 +9,7 @@ import pytest
 import redis
 from telegram import Bot
 
-from bot.channels.telegram import TelegramOutput
+from bot.rasa_server.channels.telegram import TelegramOutput
 from tests.conftest import missing
 
 REDIS_URL = "redis://127.0.0.1:6379/3"

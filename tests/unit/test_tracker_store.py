@@ -13,12 +13,12 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.channels import outbox
 from bot.config import ROOT
-from bot.storage.migrate import SchemaOutOfDate, upgrade
-from bot.storage.records import iter_records
-from bot.stores import recording_tracker_store
-from bot.stores.recording_tracker_store import RecordingTrackerStore
+from bot.domain.storage.migrate import SchemaOutOfDate, upgrade
+from bot.domain.storage.records import iter_records
+from bot.rasa_server.channels import outbox
+from bot.rasa_server.stores import recording_tracker_store
+from bot.rasa_server.stores.recording_tracker_store import RecordingTrackerStore
 from tests.conftest import sqlite_url
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))

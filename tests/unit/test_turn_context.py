@@ -1,11 +1,11 @@
-"""What the bot just asked, read from a real Rasa tracker (bot/understanding/component.py)."""
+"""What the bot just asked, read from a real Rasa tracker (bot/rasa_server/understanding/component.py)."""
 
 from __future__ import annotations
 
 from rasa.shared.core.events import ActiveLoop, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.understanding.component import context_of
+from bot.rasa_server.understanding.component import context_of
 
 RATING = [{"title": "★" * n, "payload": f'/rate{{"rating": {n}}}'} for n in range(1, 6)]
 YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]

@@ -1,8 +1,8 @@
-"""One decision per customer turn (bot/understanding/turn.py): DIET's intent, the FAQ and the context."""
+"""One decision per customer turn (bot/rasa_server/understanding/turn.py): DIET's intent, the FAQ and the context."""
 
 from __future__ import annotations
 
-from bot.understanding.turn import ASK_QUESTION, Context, Faq, decide, is_question
+from bot.rasa_server.understanding.turn import ASK_QUESTION, Context, Faq, decide, is_question
 
 NOTHING_ASKED = Context()
 ANSWERS, SUGGESTS, UNKNOWN = Faq("answer"), Faq("suggest"), Faq("unknown")

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from bot.console import customer_pages, sessions
 from bot.console.access import logged_in, may_change, settings_of, with_session
 from bot.console.sessions import COOKIE, LoggedIn
-from bot.handoff import agents
+from bot.domain.handoff import agents
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 CHART_JS = customer_pages.ASSETS / "node_modules" / "chart.js" / "dist" / "chart.umd.min.js"  # npm, make install

@@ -18,9 +18,9 @@ from bot.config import Settings
 from bot.console import sessions, views
 from bot.console.access import logged_in, may_change, settings_of
 from bot.console.sessions import COOKIE, LoggedIn
-from bot.handoff import agents, rasa_push
-from bot.handoff import service as handoffs
-from bot.handoff.service import HandoffConflict, HandoffError
+from bot.domain.handoff import agents, rasa_push
+from bot.domain.handoff import service as handoffs
+from bot.domain.handoff.service import HandoffConflict, HandoffError
 
 STREAM_TICK_SECONDS = 1.0
 SEEN_EVERY_SECONDS = 5.0
@@ -31,7 +31,7 @@ router = APIRouter()
 NO_PUSH_CHANNELS = {"rest"}
 NO_PUSH = ("this customer writes through the REST API, which cannot receive messages pushed to them: "
            "nothing was sent. Answer them through your own system, then hand the chat back.")
-DELIVERY_TOLD = {  # what the agent is told, per X-Delivery value (bot/channels/outbox.py)
+DELIVERY_TOLD = {  # what the agent is told, per X-Delivery value (bot/rasa_server/channels/outbox.py)
     "delivered": "sent",
     "undelivered": "recorded, but their channel did not take it: kept as undelivered",
     "no-channel": "recorded, but their channel cannot receive it",

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from bot.config import Settings
 from bot.console.access import logged_in, settings_of, supervisor, supervisor_change
 from bot.console.sessions import LoggedIn
-from bot.insight import metrics, report, source, unanswered
+from bot.domain.insight import metrics, report, source, unanswered
 from faq_index import kb_edit
 
 logger = logging.getLogger(__name__)

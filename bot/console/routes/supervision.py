@@ -12,8 +12,8 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from bot.console import sessions
 from bot.console.access import settings_of, supervisor
 from bot.console.sessions import COOKIE, LoggedIn
-from bot.events import feed
-from bot.insight import report
+from bot.domain.events import feed
+from bot.domain.insight import report
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 router = APIRouter()

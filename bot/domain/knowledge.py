@@ -1,0 +1,56 @@
+"""This process's one FAQ index: loaded once, kept on the newest build.
+
+The Rasa server searches it once per customer message (bot/rasa_server/understanding/); the action
+server only looks entries up by id (actions/faq.py, actions/handoff.py), so it loads an
+encoder only if it ever has to search itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import threading
+
+from bot.config import load_settings
+from faq_index import LiveIndex, SearchResult
+
+logger = logging.getLogger(__name__)
+_index: LiveIndex | None = None
+_lock = threading.Lock()
+
+
+def faq_index() -> LiveIndex:
+    """The live index for this process (entries and vectors; encoders load on first search)."""
+    global _index
+    with _lock:
+        if _index is None:
+            settings = load_settings()
+            _index = LiveIndex(settings.index_dir, poll_seconds=settings.index_poll_seconds)
+            logger.info("FAQ index loaded: version %s", _index.snapshot.version)
+        return _index
+
+
+def search(text: str, k: int = 3) -> SearchResult:
+    """Search the live index on this thread (the first call loads the encoders)."""
+    index = faq_index()
+    _limit_threads()
+    return index.search(text, k)
+
+
+def warm_up() -> None:
+    """Load the encoders and run one search, so no customer pays the first encode."""
+    search("warm up")
+    search("预热")
+
+
+@functools.cache
+def _limit_threads() -> None:
+    import torch
+
+    # One thread per encode: requests are short and many. torch's default (all cores) spins
+    # idle OpenMP threads and starved the Rasa server under load (measured in the action
+    # server before the search moved into the Rasa server; the same holds here).
+    torch.set_num_threads(1)
+    # The same for the multilingual encoder's OpenMP (read when its library loads).
+    os.environ["OMP_NUM_THREADS"] = "1"

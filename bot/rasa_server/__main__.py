@@ -1,0 +1,71 @@
+"""Run Rasa's own CLI with this project's performance fix and action-server fallback applied first.
+
+    python -m bot.rasa_server run --model ... --port 5005    (what the runner starts)
+
+Rasa 3.6 checks every action-server response with `jsonschema.validate`, which first
+re-validates the *schema itself* against the JSON-Schema meta-schema on every call. Under
+load that was 44% of the Rasa server's CPU (py-spy, 40 concurrent conversations). The fix
+below validates against the same schema with a validator built once: the same check, with
+the same error on a bad response, without re-checking Rasa's constant schema each time.
+
+When the action server is down, bot/rasa_server/actions_down.py answers in its place (an apology and a
+person, instead of silence); it is installed here too, and so is bot/rasa_server/channels/outbox.py (a push
+through the HTTP API is delivered only once it is recorded).
+
+Plain `rasa ...` commands keep working unpatched; they are just slower and silent without
+the action server.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from typing import Any
+
+
+def apply_patches() -> None:
+    """Replace RemoteAction's per-call schema check with a compiled validator."""
+    from rasa.core.actions.action import RemoteAction
+
+    def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+        from jsonschema import ValidationError
+
+        try:
+            _response_validator().validate(result)
+            return True
+        except ValidationError as error:
+            error.message += (
+                ". Failed to validate Action server response from API, make sure your response "
+                "from the Action endpoint is valid."
+            )
+            raise
+
+    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+
+
+@lru_cache(maxsize=1)
+def _response_validator() -> Any:
+    from jsonschema.validators import validator_for
+    from rasa.core.actions.action import RemoteAction
+
+    schema = RemoteAction.action_response_format_spec()
+    validator_class = validator_for(schema)
+    validator_class.check_schema(schema)  # once, instead of on every response
+    return validator_class(schema)
+
+
+def main() -> None:
+    from bot.rasa_server import actions_down
+    from bot.rasa_server.channels import outbox
+
+    apply_patches()
+    actions_down.install()
+    outbox.install()
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv[0] = "rasa"
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""One outbound path: a message leaves the bot only once it is recorded.
+
+Every way a message reaches a customer goes through an `Outbox`: a customer's turn on any
+channel (`run_turn`: REST, callback, Telegram, the widget) and a push through Rasa's HTTP API
+(`install`). The outbox holds the messages Rasa would send; the tracker store tells it whether
+the conversation was committed (`saved`); only then are the messages delivered on the
+customer's channel, in order, and a delivery that fails after the commit is kept in
+`undelivered_messages` (the Telegram channel retries first). A turn that could not be recorded
+sends nothing: the channel answers so (503, or a failed Telegram update that Telegram delivers
+again). The signal is per outbox, i.e. per request, not per sender.
+
+Why the API pushes needed it:
+
+Rasa 3.6 sends the messages of `POST /conversations/<id>/tracker/events` (an agent's message)
+and of `trigger_intent` (the rating question after a hand-back, a complaint update) to the
+customer's channel *while* it handles the request, and saves the conversation afterwards; when
+that save fails, its fail-safe tracker store logs the error and the API still answers 200. The
+customer could get a message the records never had, and the console said "sent".
+
+Here each API push request gets an `Outbox` (a context variable, set by a request middleware). The
+output channel Rasa picks for the request (`_get_output_channel`, patched by `install`) is
+wrapped so that it only puts messages into the outbox; the tracker store marks the outbox
+recorded when its save commits (or unrecorded when it fails); a response middleware then
+delivers the messages on the customer's channel, in order, and says what happened in the
+`X-Delivery` header, which bot/rasa_api.py reads:
+
+- `delivered`: recorded, then sent on the customer's channel;
+- `undelivered`: recorded, but the channel failed (kept in `undelivered_messages`);
+- `no-channel`: recorded, but the customer's channel cannot receive pushes (REST: the client
+  asks, Rasa answers; nothing reaches it later);
+- a failed save answers 503 instead and sends nothing: the caller may try again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
+from sanic import Sanic
+from sanic.request import Request
+from sanic.response import HTTPResponse, json
+
+from bot.rasa_api import DELIVERY_HEADER
+from bot.rasa_server.channels.delivery import record_undelivered
+
+logger = logging.getLogger(__name__)
+# The API routes whose messages go through the outbox.
+PUSH_ROUTES = ("/tracker/events", "/trigger_intent")
+
+
+@dataclass
+class Outbox:
+    """What one API request would send, and whether the conversation was saved."""
+
+    channel: OutputChannel | None = None  # the customer's channel; None or collecting: no pushes
+    api: bool = False  # opened for an API push (delivered by the response middleware)
+    messages: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    recorded: bool | None = None  # None: nothing saved (yet)
+
+    def saved(self, ok: bool) -> None:
+        """The tracker store's word: the conversation (with these messages) was committed, or not."""
+        self.recorded = ok if self.recorded is not False else False  # one failed save spoils the request
+
+    async def deliver(self) -> str:
+        """Send the messages on the customer's channel; the X-Delivery value."""
+        if self.channel is None or (self.api and type(self.channel) is CollectingOutputChannel):
+            # Rasa's stand-in when the customer's channel has no output of its own (REST): an
+            # API push would be collected into the HTTP answer of a request nobody waits for.
+            return "no-channel"
+        state = "delivered"
+        for recipient, message in self.messages:
+            try:
+                await self.channel.send_response(recipient, message)
+            except Exception as error:  # the channel's own retries are over: keep it
+                logger.warning("a recorded push to %s could not be delivered on %s: %r", recipient,
+                               self.channel.name(), error)
+                text = str(message.get("text") or message)
+                await record_undelivered(self.channel.name(), recipient, text, repr(error))
+                state = "undelivered"
+        return state
+
+
+_current: ContextVar[Outbox | None] = ContextVar("outbox", default=None)
+
+
+@contextmanager
+def opened(channel: OutputChannel | None = None) -> Iterator[Outbox]:
+    """An outbox for the work done inside the block (the tracker store reports its saves to it)."""
+    box = Outbox(channel)
+    token = _current.set(box)
+    try:
+        yield box
+    finally:
+        _current.reset(token)
+
+
+def current() -> Outbox | None:
+    """The outbox of the API request being handled, if any (the tracker store reports to it)."""
+    return _current.get()
+
+
+class DeferredOutput(OutputChannel):
+    """Stands in for the customer's channel during an API request: keeps messages in the outbox."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+
+    def name(self) -> str:  # type: ignore[override] - the real channel's name, as Rasa would see it
+        return self.outbox.channel.name() if self.outbox.channel is not None else "collector"
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.outbox.messages.append((recipient_id, message))
+
+
+class Unrecorded(RuntimeError):
+    """The turn could not be recorded, so none of its replies were sent."""
+
+
+async def run_turn(message: UserMessage, channel: OutputChannel,
+                   on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Outbox:
+    """Let Rasa handle a customer's message with its replies held back; deliver them on
+    `channel` once the turn is recorded, else raise Unrecorded (nothing was sent)."""
+    with opened(channel) as box:
+        message.output_channel = DeferredOutput(box)
+        await on_new_message(message)
+    if box.recorded is False or (box.messages and not box.recorded):
+        raise Unrecorded(f"the turn of {message.sender_id!r} could not be recorded")
+    await box.deliver()
+    return box
+
+
+def install() -> None:
+    """Route every API push through an outbox (called by bot/rasa_server/__main__.py before Rasa starts)."""
+    import rasa.server
+
+    original_output_channel = rasa.server._get_output_channel
+    if getattr(original_output_channel, "deferred", False):
+        return
+
+    def deferred_output_channel(request: Request, tracker: Any) -> OutputChannel:
+        outbox = _current.get()
+        real = original_output_channel(request, tracker)
+        if outbox is None:
+            return real
+        outbox.channel = real
+        return DeferredOutput(outbox)
+
+    deferred_output_channel.deferred = True  # type: ignore[attr-defined]
+    rasa.server._get_output_channel = deferred_output_channel
+
+    original_create_app = rasa.server.create_app
+
+    def create_app(*args: Any, **kwargs: Any) -> Sanic:
+        app = original_create_app(*args, **kwargs)
+        app.register_middleware(_open_outbox, "request")
+        app.register_middleware(_deliver_after_save, "response")
+        return app
+
+    rasa.server.create_app = create_app
+
+
+async def _open_outbox(request: Request) -> None:
+    if request.method == "POST" and request.path.endswith(PUSH_ROUTES):
+        _current.set(Outbox(api=True))
+
+
+async def _deliver_after_save(request: Request, response: HTTPResponse) -> HTTPResponse | None:
+    outbox = _current.get()
+    if outbox is None or not outbox.api or response.status != 200:
+        return None
+    _current.set(None)
+    if outbox.recorded is False:  # nothing the records do not have leaves
+        return json({"error": "the conversation could not be recorded, so nothing was sent; try again"},
+                    status=503, headers={DELIVERY_HEADER: "unrecorded"})
+    state = await outbox.deliver() if outbox.messages else "nothing"
+    response.headers[DELIVERY_HEADER] = state
+    return None

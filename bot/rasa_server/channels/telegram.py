@@ -1,0 +1,301 @@
+"""Telegram as a Rasa custom channel, built on python-telegram-bot (async, v21+).
+
+Webhook mode: Telegram POSTs each update to `/webhooks/telegram/webhook`. The channel
+- refuses (403, nothing processed) a request without the right `X-Telegram-Bot-Api-Secret-Token`;
+- processes an `update_id` once, even when Telegram delivers it again after a timeout;
+- turns a button press (callback query) into its payload, and answers photos, stickers and
+  edited messages politely instead of failing;
+- limits each chat to BOT_RATE_LIMIT (bot/rasa_server/channels/rate_limit.py): an update over the limit is
+  answered 200 (Telegram would deliver it again otherwise) but not processed, and the chat is
+  told to slow down, at most once per window.
+Replies are sent once the turn is recorded (a turn that could not be recorded sends nothing
+and is redelivered by Telegram), through `TelegramOutput`: buttons as inline keyboards, long text split at
+Telegram's 4096-character limit, 429 and 5xx answers retried with back-off, and a reply that
+still could not be delivered recorded in `undelivered_messages`.
+
+Configure it in credentials.yml (or set BOT_TELEGRAM_TOKEN and BOT_TELEGRAM_SECRET and the
+runner adds this section):
+
+    bot.rasa_server.channels.telegram.TelegramInput:
+      access_token: "123456:ABC..."          # from @BotFather
+      secret_token: "a-long-random-string"   # Telegram sends it back on every webhook call
+      webhook_url: "https://shop.example/webhooks/telegram/webhook"   # optional: for --set-webhook
+      base_url: "https://api.telegram.org"   # optional: a self-hosted Bot API server, or a test fake
+
+Local development without a public URL: `python -m bot telegram --polling` (bot/rasa_server/channels/telegram_cli.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import redis
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.config import load_settings
+from bot.rasa_server.channels import delivery, outbox, rate_limit
+from bot.rasa_server.channels.rest import clean_text
+
+logger = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_MESSAGE_CHARS = 4096
+MAX_CALLBACK_DATA_BYTES = 64
+PAYLOAD_KEY_PREFIX = "brightcart:telegram-payload:"
+PAYLOAD_TTL_SECONDS = 30 * 24 * 3600
+SEND_ATTEMPTS = 5
+MAX_RETRY_AFTER_SECONDS = 30.0
+ONLY_TEXT = "Sorry, I can only read text messages. Please type your question, and I'll do my best."
+NO_EDITS = "I can't see edited messages. Please send the corrected text as a new message."
+TOO_LONG = f"That message is too long for me (at most {MAX_MESSAGE_CHARS} characters). Please send a shorter one."
+
+
+def make_bot(access_token: str, base_url: str | None) -> Bot:
+    """A python-telegram-bot Bot talking to Telegram, or to `base_url` (self-hosted or a test fake)."""
+    api = (base_url or "https://api.telegram.org").rstrip("/")
+    return Bot(access_token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot")
+
+
+class TelegramInput(InputChannel):
+    """Receives Telegram updates on a webhook and hands their text to Rasa."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "telegram"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> TelegramInput:
+        if not credentials or not credentials.get("access_token") or not credentials.get("secret_token"):
+            cls.raise_missing_credentials_exception()
+        return cls(str(credentials["access_token"]), str(credentials["secret_token"]),
+                   credentials.get("webhook_url"), credentials.get("base_url"))
+
+    def __init__(self, access_token: str, secret_token: str, webhook_url: str | None = None,
+                 base_url: str | None = None) -> None:
+        self.secret_token = secret_token
+        self.webhook_url = webhook_url
+        self.bot = make_bot(access_token, base_url)
+        self.output = TelegramOutput(self.bot)
+        self.limiter = rate_limit.from_setting(load_settings().rate_limit)
+
+    def get_output_channel(self) -> OutputChannel:
+        """Where pushed messages (agents, status updates) go for a Telegram conversation."""
+        return self.output
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("telegram_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            """Check the secret, process each update once, answer Telegram with 200."""
+            if not hmac.compare_digest(request.headers.get(SECRET_HEADER, ""), self.secret_token):
+                return response.json({"error": "wrong or missing secret token"}, status=403)
+            try:
+                update = Update.de_json(request.json, self.bot)
+            except Exception:
+                update = None
+            if update is not None and not well_formed(update):
+                update = None
+            if update is None:
+                return response.json({"error": "the body is not a Telegram update"}, status=400)
+            if not await delivery.first_delivery(self.name(), update.update_id):
+                return response.json({"status": "already processed"})
+            try:
+                await self._handle(update, on_new_message)
+            except Exception:
+                logger.exception("processing Telegram update %s failed", update.update_id)
+                await delivery.forget_delivery(self.name(), update.update_id)  # let Telegram retry it
+                return response.json({"error": "not processed, please retry"}, status=500)
+            return response.json({"status": "ok"})
+
+        return webhook
+
+    async def _handle(self, update: Update, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        if await self._over_limit(update):
+            return
+        if update.callback_query is not None:
+            await self._button_pressed(update, on_new_message)
+            return
+        message = update.message
+        if update.edited_message is not None:
+            await self.output.send_text_message(str(update.edited_message.chat.id), NO_EDITS)
+            return
+        if message is None:  # channel posts, membership changes, ...: nothing for the bot
+            return
+        chat_id = str(message.chat.id)
+        if not message.text:  # photo, sticker, voice, location ...
+            await self.output.send_text_message(chat_id, ONLY_TEXT)
+            return
+        if len(message.text) > MAX_MESSAGE_CHARS:  # more than Telegram allows: not from Telegram, and
+            await self.output.send_text_message(chat_id, TOO_LONG)  # NLU's memory grows with its square
+            return
+        await self._process(self._user_message(message.text, chat_id, update), on_new_message)
+
+    async def _over_limit(self, update: Update) -> bool:
+        """True when the update's chat is over the rate limit (then it is told so, once per window)."""
+        chat = update.effective_chat
+        if self.limiter is None or chat is None:
+            return False
+        decision = self.limiter.check(str(chat.id))
+        if decision.notify:
+            await self.output.send_text_message(str(chat.id), rate_limit.slow_down(decision.retry_after))
+        return not decision.allowed
+
+    async def _process(self, message: UserMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Let Rasa handle the message, then send its replies, only once the turn is recorded:
+        when the records could not be written, nothing is sent and the update fails, so Telegram
+        delivers it again (see RecordingTrackerStore)."""
+        await outbox.run_turn(message, self.output, on_new_message)
+
+    async def _button_pressed(self, update: Update, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        query = update.callback_query
+        try:
+            await query.answer()  # stops the button's loading spinner
+        except TelegramError as error:
+            logger.warning("answering callback query failed: %s", error)
+        payload = self.output.payload_for(query.data or "")
+        if query.message is None or not payload:
+            return
+        await self._process(self._user_message(payload, str(query.message.chat.id), update), on_new_message)
+
+    def _user_message(self, text: str, chat_id: str, update: Update) -> UserMessage:
+        user = update.effective_user
+        metadata = {"customer_id": f"telegram:{user.id}" if user else f"telegram-chat:{chat_id}",
+                    "telegram_update_id": update.update_id}
+        return UserMessage(clean_text(text), CollectingOutputChannel(), chat_id, input_channel=self.name(),
+                           metadata=metadata)
+
+
+class TelegramOutput(OutputChannel):
+    """Sends the bot's (and agents') messages to a Telegram chat."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "telegram"
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self._initialized = False
+        # Telegram allows 64 bytes of callback data; longer payloads travel as a short key,
+        # kept here and, with several replicas (BOT_REDIS_URL), in Redis: the press may reach another.
+        self._long_payloads: OrderedDict[str, str] = OrderedDict()
+        redis_url = load_settings().redis_url
+        self._shared_payloads = redis.Redis.from_url(redis_url, socket_timeout=2) if redis_url else None
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        for part in split_text(text):
+            await self._deliver(recipient_id, part, None)
+
+    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
+                                     **kwargs: Any) -> None:
+        keyboard = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(str(b.get("title", "")), callback_data=self._callback_data(str(b["payload"])))]
+             for b in buttons if b.get("payload")]
+        )
+        parts = split_text(text)
+        for part in parts[:-1]:
+            await self._deliver(recipient_id, part, None)
+        await self._deliver(recipient_id, parts[-1], keyboard)
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        text = json_message.get("text")
+        if text:
+            await self.send_text_message(recipient_id, str(text))
+
+    def payload_for(self, callback_data: str) -> str | None:
+        """The payload a pressed button stands for (None: a key from before a restart, or data longer
+        than Telegram allows, which no button of ours has)."""
+        if not callback_data.startswith("#"):
+            fits = len(callback_data.encode("utf-8", "surrogatepass")) <= MAX_CALLBACK_DATA_BYTES
+            return callback_data if fits else None
+        if callback_data in self._long_payloads or self._shared_payloads is None:
+            return self._long_payloads.get(callback_data)
+        try:
+            shared = self._shared_payloads.get(PAYLOAD_KEY_PREFIX + callback_data)
+        except redis.RedisError:
+            logger.warning("Redis unreachable: a long button payload cannot be looked up")
+            return None
+        return shared.decode() if shared else None
+
+    def _callback_data(self, payload: str) -> str:
+        if len(payload.encode()) <= MAX_CALLBACK_DATA_BYTES and not payload.startswith("#"):
+            return payload
+        key = "#" + hashlib.sha256(payload.encode()).hexdigest()[:32]
+        self._long_payloads[key] = payload
+        while len(self._long_payloads) > 10_000:
+            self._long_payloads.popitem(last=False)
+        if self._shared_payloads is not None:
+            try:
+                self._shared_payloads.set(PAYLOAD_KEY_PREFIX + key, payload, ex=PAYLOAD_TTL_SECONDS)
+            except redis.RedisError:
+                logger.warning("Redis unreachable: a long button payload is known to this replica only")
+        return key
+
+    async def _deliver(self, chat_id: str, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
+        """Send, retrying 429 (after the time Telegram asks) and 5xx/network errors (with back-off)."""
+        delay, problem = 0.5, None
+        for _attempt in range(SEND_ATTEMPTS):
+            try:
+                if not self._initialized:
+                    await self.bot.initialize()  # getMe: who we are, once per process
+                    self._initialized = True
+                await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=keyboard)
+                return
+            except RetryAfter as error:
+                problem = error
+                wait = error.retry_after.total_seconds() if hasattr(error.retry_after, "total_seconds") \
+                    else float(error.retry_after)
+                await asyncio.sleep(min(wait, MAX_RETRY_AFTER_SECONDS))
+            except (BadRequest, Forbidden) as error:  # retrying cannot help (blocked, bad chat id)
+                problem = error
+                break
+            except NetworkError as error:  # 5xx, timeouts, connection errors
+                problem = error
+                await asyncio.sleep(delay)
+                delay *= 2
+        logger.warning("Telegram message to chat %s not delivered: %s", chat_id, problem)
+        await delivery.record_undelivered(self.name(), chat_id, text, str(problem))
+
+
+def well_formed(update: Update) -> bool:
+    """Whether a parsed update is one Telegram could send: python-telegram-bot also parses a
+    message without its chat, text that is a number or an update_id that is not one, which the
+    channel could not answer (found by tests/fuzz: they used to fail the update with a 500)."""
+    if not isinstance(update.update_id, int) or isinstance(update.update_id, bool):
+        return False
+    messages = [update.message, update.edited_message]
+    query = update.callback_query
+    if query is not None:
+        if not isinstance(query.data, (str, type(None))):
+            return False
+        messages.append(query.message)
+    return all(m is None or (m.chat is not None and isinstance(getattr(m, "text", None), (str, type(None))))
+               for m in messages)
+
+
+def split_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
+    """Parts of at most `limit` characters, cut at a paragraph, line or word break when there is one."""
+    parts, rest = [], text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
+        cut = cut if cut > limit // 2 else limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    parts.append(rest)
+    return parts

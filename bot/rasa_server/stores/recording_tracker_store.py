@@ -1,0 +1,195 @@
+"""A Rasa tracker store that writes interaction records in the same transaction as events.
+
+Configured in endpoints.yml:
+
+    tracker_store:
+      type: bot.rasa_server.stores.recording_tracker_store.RecordingTrackerStore
+
+Why a tracker store (and not an event-broker consumer): Rasa saves the tracker before the
+REST channel returns the replies, so when the save commits events *and* records together,
+"the customer received a reply" implies "that reply and the customer's message are
+recorded". A broker consumer would record them some time later, and could lose them.
+
+Rasa wraps every tracker store in a FailSafeTrackerStore that, when a save raises, logs the
+error, keeps the tracker in memory and lets the replies go out anyway. So every save also
+tells the outbox of the request being handled whether it committed (bot/rasa_server/channels/outbox.py):
+a turn's replies and a push through Rasa's HTTP API are delivered only after the commit, and a
+failed save answers 503 (or fails the Telegram update) instead of sending what the records do
+not back: the customer retries, nothing is silently unrecorded.
+
+The same wrapper turns a failed *retrieve* into "no tracker yet", and Rasa then runs the
+message on a brand-new conversation. If the database is back by the time of the save, that
+fresh tracker's events would be compared with the stored ones and the new turn dropped while
+the customer gets a reply (found by restarting PostgreSQL under load, tests/resilience). So a
+save first checks that the tracker continues what is stored (its event at the stored count
+has the stored last event's timestamp) and refuses otherwise: 503, the customer retries.
+
+The database is the project's one storage layer (`bot.domain.storage`, DATABASE_URL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SerializedTrackerAsText, TrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.orm import Session
+
+from bot.config import load_settings
+from bot.domain.privacy.redaction import parse_kinds, redactor
+from bot.domain.storage.db import session_scope
+from bot.domain.storage.migrate import require_current
+from bot.domain.storage.models import ConversationEvent, InteractionRecord
+from bot.rasa_server.channels.outbox import current as current_outbox
+from bot.rasa_server.stores.record_mapping import records_from_events
+
+logger = logging.getLogger(__name__)
+
+
+def _tell_outbox(saved: bool) -> None:
+    """An API push waits for this word before it is delivered (bot/rasa_server/channels/outbox.py)."""
+    outbox = current_outbox()
+    if outbox is not None:
+        outbox.saved(saved)
+
+
+class NotAContinuation(RuntimeError):
+    """The tracker being saved does not continue the stored conversation (loading it had failed)."""
+
+
+class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
+    """Events and interaction records in one SQL database, one transaction per save."""
+
+    def __init__(
+        self,
+        domain: Domain | None = None,
+        host: str | None = None,
+        event_broker: EventBroker | None = None,
+        url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # The broker is kept to ourselves: Rasa's fail-safe wrapper saves a tracker whose save
+        # failed into an in-memory store built with `self.event_broker`, which would publish the
+        # events of a turn the records do not have (found by restarting PostgreSQL under load).
+        super().__init__(domain, None, **kwargs)
+        self.broker = event_broker
+        settings = load_settings()
+        self.url = url or settings.database_url
+        self.redact = redactor(parse_kinds(settings.redact))
+        require_current(self.url)  # Rasa refuses to start on an out-of-date schema (bot db upgrade)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Append the tracker's new events and their records, atomically."""
+        try:
+            # In a worker thread: a commit waits for the disk, and Rasa's event loop should
+            # meanwhile serve other conversations (Rasa's lock store keeps one conversation's
+            # turns in order).
+            new_events = await asyncio.to_thread(self._save, tracker)
+        except Exception:
+            _tell_outbox(False)
+            raise
+        _tell_outbox(True)
+        self._publish(tracker.sender_id, new_events)
+
+    def _save(self, tracker: DialogueStateTracker) -> list[dict[str, Any]]:
+        """Commit the events not stored yet and their records; return those events as stored."""
+        events = [event.as_dict() for event in tracker.events]
+        with session_scope(self.url) as session:
+            stored_events = self._session_events(session, tracker.sender_id)
+            stored = stored_events.count()
+            if stored:
+                last = stored_events.order_by(None).order_by(ConversationEvent.id.desc()).first()
+                if stored > len(events) or events[stored - 1].get("timestamp") != last.timestamp:
+                    raise NotAContinuation(f"conversation {tracker.sender_id!r}: the tracker does not continue "
+                                           f"the {stored} stored events (it was started anew)")
+            new_events = [self._redacted_event(data) for data in itertools.islice(events, stored, None)]
+            for data in new_events:
+                session.add(_event_row(tracker.sender_id, data))
+            records = records_from_events(tracker.sender_id, events, stored)
+            if records:
+                session.execute(sa.insert(InteractionRecord), [self._redacted_record(r) for r in records])
+        return new_events
+
+    def _publish(self, sender_id: str, events: list[dict[str, Any]]) -> None:
+        """Hand the committed events to the event broker (endpoints.yml `event_broker`), if any.
+
+        Rasa's own `stream_events` diffs the stored tracker against the new one, which finds
+        nothing once this store has committed; so the events just written go out instead,
+        redacted as stored, and only after the commit: a consumer never sees an event the
+        records do not have."""
+        if self.broker is None:
+            return
+        for data in events:
+            self.broker.publish({"sender_id": sender_id} | data)
+
+    def _redacted_event(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Message text without personal data (slots keep theirs: forms need them, erase removes them)."""
+        if data.get("event") not in ("user", "bot") or not data.get("text"):
+            return data
+        data = data | {"text": self.redact(data["text"])}
+        if isinstance(data.get("parse_data"), dict):
+            data["parse_data"] = data["parse_data"] | {"text": data["text"]}
+        return data
+
+    def _redacted_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        entities = [e | {"value": self.redact(str(e["value"]))} if isinstance(e.get("value"), str) else e
+                    for e in record.get("entities") or []]
+        return record | {"text": self.redact(record["text"]), "entities": entities or record.get("entities")}
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The tracker of the latest conversation session."""
+        return await asyncio.to_thread(self._retrieve, sender_id, False)
+
+    async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
+        """The tracker with the events of every session."""
+        return await asyncio.to_thread(self._retrieve, conversation_id, True)
+
+    async def keys(self) -> Iterable[str]:
+        with session_scope(self.url) as session:
+            rows = session.query(ConversationEvent.sender_id).distinct().all()
+            return [sender_id for (sender_id,) in rows]
+
+    def _retrieve(self, sender_id: str, all_sessions: bool) -> DialogueStateTracker | None:
+        with session_scope(self.url) as session:
+            query = self._session_events(session, sender_id, all_sessions)
+            events = [json.loads(row.data) for row in query]
+        if not events:
+            return None
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+
+    @staticmethod
+    def _session_events(session: Session, sender_id: str, all_sessions: bool = False) -> sa.orm.Query:
+        """Events of `sender_id` since its last session start (or all), in insertion order."""
+        query = session.query(ConversationEvent).filter(ConversationEvent.sender_id == sender_id)
+        if not all_sessions:
+            last_start = (
+                session.query(sa.func.max(ConversationEvent.id))
+                .filter(
+                    ConversationEvent.sender_id == sender_id,
+                    ConversationEvent.type_name == SessionStarted.type_name,
+                )
+                .scalar_subquery()
+            )
+            query = query.filter(sa.or_(last_start.is_(None), ConversationEvent.id >= last_start))
+        return query.order_by(ConversationEvent.id)
+
+
+def _event_row(sender_id: str, data: dict[str, Any]) -> ConversationEvent:
+    intent = (data.get("parse_data") or {}).get("intent") or {}
+    return ConversationEvent(
+        sender_id=sender_id,
+        type_name=data["event"],
+        timestamp=data.get("timestamp"),
+        intent_name=intent.get("name"),
+        action_name=data.get("name"),
+        data=json.dumps(data),
+    )
