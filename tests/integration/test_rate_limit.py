@@ -67,7 +67,11 @@ def test_a_telegram_burst_is_answered_200_and_told_to_slow_down_once(limited_bot
     assert [r.status_code for r in replies] == [200] * (BURST + 3)  # anything else and Telegram redelivers
     notices = [m for m in fake_api.sent_to(chat) if "too quickly" in m["text"]]
     assert len(notices) == 1 and "slow down" in notices[0]["text"]
-    assert customer_texts(limited_bot, str(chat)) == [f"hi number {i}" for i in range(BURST)]
+    # the message that brought the notice is recorded with it; the later refused ones are not
+    assert customer_texts(limited_bot, str(chat)) == [f"hi number {i}" for i in range(BURST + 1)]
+    records = list(iter_records(limited_bot.settings.database_url, conversation_id=str(chat)))
+    assert [(r["actor"], r["text"]) for r in records if r["action"] == "notice:rate_limited"] == [
+        ("customer", f"hi number {BURST}"), ("bot", notices[0]["text"])]
 
 
 def test_the_widget_says_slow_down_and_does_not_process(limited_bot: RunningBot) -> None:

@@ -97,6 +97,11 @@ def test_stickers_photos_and_edits_get_a_polite_answer(tg_bot: RunningBot, fake_
     edited["edited_message"] = edited.pop("message") | {"edit_date": int(time.time())}
     assert post_telegram(tg_bot, edited).status_code == 200
     assert "edited" in fake_api.wait_sent(chat, 2)[-1]["text"]
+    records = [(r["actor"], r["text"], r["action"]) for r in iter_records(tg_bot.settings.database_url,
+                                                                            conversation_id=str(chat))]
+    sent = [m["text"] for m in fake_api.sent_to(chat)]
+    assert records == [("customer", None, "notice:not_text"), ("bot", sent[0], "notice:not_text"),
+                       ("customer", "edited text", "notice:edited"), ("bot", sent[1], "notice:edited")]
     assert post_telegram(tg_bot, {"update_id": next(telegram_ids)}).status_code == 200  # an update kind we don't use
     assert post_telegram(tg_bot, ["not", "an", "update"]).status_code == 400
 
@@ -181,9 +186,11 @@ def test_what_telegram_itself_never_sends_is_answered_not_retried(tg_bot: Runnin
         "message": {"message_id": next(telegram_ids), "date": int(time.time()), "chat": {"id": chat, "type": "private"},
                     "text": "a button"}}}
     assert post_telegram(tg_bot, press).status_code == 200
-    customer = [r["text"] for r in iter_records(tg_bot.settings.database_url, conversation_id=str(chat))
-                if r["actor"] == "customer"]
+    records = list(iter_records(tg_bot.settings.database_url, conversation_id=str(chat)))
+    customer = [r["text"] for r in records if r["actor"] == "customer" and not r["action"]]
     assert customer == ["how long does delivery take?"]  # the surrogate dropped; the rest never reached Rasa
+    notices = [(r["actor"], r["action"]) for r in records if r["action"] == "notice:too_long"]
+    assert notices == [("customer", "notice:too_long"), ("bot", "notice:too_long")]  # recorded, then answered
     for malformed in (telegram_update(chat, "hi", chat=None), telegram_update(chat, 42),
                       telegram_update(chat, "hi") | {"update_id": "x"}):
         refused = post_telegram(tg_bot, malformed)

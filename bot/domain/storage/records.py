@@ -1,15 +1,29 @@
-"""Reading interaction records back: by conversation, by customer, since a time."""
+"""Interaction records outside a Rasa turn (a channel's own notice), and reading records back:
+by conversation, by customer, since a time."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
 
 from bot.domain.storage.db import as_utc, session_scope
 from bot.domain.storage.models import RECORD_FIELDS, InteractionRecord
+
+
+def record_exchange(url: str, conversation_id: str, customer_id: str, channel: str, said: str | None,
+                    answer: str, action: str) -> None:
+    """Record, in one transaction, what a customer sent that never became a Rasa turn (a photo, an
+    edit, a message over a limit; `said` None when it had no text) and the channel's answer."""
+    now = datetime.now(timezone.utc)
+    common = {"conversation_id": conversation_id, "customer_id": customer_id, "channel": channel, "created_at": now}
+    with session_scope(url) as session:
+        session.execute(sa.insert(InteractionRecord), [
+            common | {"actor": "customer", "text": said, "action": action},
+            common | {"actor": "bot", "text": answer, "action": action},
+        ])
 
 
 def iter_records(

@@ -1,13 +1,14 @@
 """One outbound path: a message leaves the bot only once it is recorded.
 
-Every way a message reaches a customer goes through an `Outbox`: a customer's turn on any
-channel (`run_turn`: REST, callback, Telegram, the widget) and a push through Rasa's HTTP API
-(`install`). The outbox holds the messages Rasa would send; the tracker store tells it whether
-the conversation was committed (`saved`); only then are the messages delivered on the
-customer's channel, in order, and a delivery that fails after the commit is kept in
-`undelivered_messages` (the Telegram channel retries first). A turn that could not be recorded
-sends nothing: the channel answers so (503, or a failed Telegram update that Telegram delivers
-again). The signal is per outbox, i.e. per request, not per sender.
+Every way a message reaches a customer goes through here: a customer's turn on any channel
+(`run_turn`: REST, callback, Telegram, the widget), a push through Rasa's HTTP API (`install`),
+and a channel's own notice about something that never becomes a turn (`send_notice`). The
+outbox holds the messages Rasa would send; the tracker store tells it whether the conversation
+was committed (`saved`); only then are the messages delivered on the customer's channel, in
+order, and a delivery that fails after the commit is kept in `undelivered_messages` (the
+Telegram channel retries first). A turn that could not be recorded sends nothing: the channel
+answers so (503, or a failed Telegram update that Telegram delivers again). The signal is per
+outbox, i.e. per request, not per sender.
 
 Why the API pushes needed it:
 
@@ -33,6 +34,7 @@ delivers the messages on the customer's channel, in order, and says what happene
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -45,6 +47,9 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
+from bot.config import load_settings
+from bot.domain.privacy.redaction import parse_kinds, redactor
+from bot.domain.storage.records import record_exchange
 from bot.rasa_api import DELIVERY_HEADER
 from bot.rasa_server.channels.delivery import record_undelivered
 
@@ -132,6 +137,18 @@ async def run_turn(message: UserMessage, channel: OutputChannel,
         raise Unrecorded(f"the turn of {message.sender_id!r} could not be recorded")
     await box.deliver()
     return box
+
+
+async def send_notice(channel: OutputChannel, recipient: str, customer_id: str, said: str | None, notice: str,
+                      kind: str) -> None:
+    """A channel's own answer to something that never becomes a Rasa turn (a photo, an edited
+    message, a message over a limit): both sides are recorded (action `notice:<kind>`, text
+    redacted as every record's), then the notice is sent. Recording raises: nothing is sent."""
+    settings = load_settings()
+    redact = redactor(parse_kinds(settings.redact))
+    await asyncio.to_thread(record_exchange, settings.database_url, recipient, customer_id, channel.name(),
+                            redact(said), notice, f"notice:{kind}")
+    await channel.send_text_message(recipient, notice)
 
 
 def install() -> None:

@@ -2,11 +2,11 @@
 
 A token bucket per sender: `messages` tokens, refilled evenly over `seconds` (the setting
 `BOT_RATE_LIMIT`, e.g. "30/60": bursts of up to 30 messages, then one every 2 seconds on
-average). A message takes a token; with none left it is refused before Rasa sees it, so a
-refused message is neither processed nor recorded. The channels answer a refusal their own way:
-REST with 429, a JSON `error` and `Retry-After`; Telegram with 200 (anything else makes Telegram
-deliver the update again) and, at most once per window, a polite "slow down" in the chat; the
-widget with an `error_message` event.
+average). A message takes a token; with none left it is refused before Rasa sees it: it is not
+processed, and not recorded unless it brought the Telegram notice below (then both are). The
+channels answer a refusal their own way: REST with 429, a JSON `error` and `Retry-After`;
+Telegram with 200 (anything else makes Telegram deliver the update again) and, at most once per
+window, a polite "slow down" in the chat; the widget with an `error_message` event.
 
 Memory stays bounded: a sender idle long enough for the bucket to be full again is forgotten
 (a new bucket would be identical), and at most `max_senders` are tracked (beyond that the least

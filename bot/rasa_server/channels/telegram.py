@@ -133,16 +133,16 @@ class TelegramInput(InputChannel):
             return
         message = update.message
         if update.edited_message is not None:
-            await self.output.send_text_message(str(update.edited_message.chat.id), NO_EDITS)
+            await self._notice(update, update.edited_message.text, NO_EDITS, "edited")
             return
         if message is None:  # channel posts, membership changes, ...: nothing for the bot
             return
         chat_id = str(message.chat.id)
         if not message.text:  # photo, sticker, voice, location ...
-            await self.output.send_text_message(chat_id, ONLY_TEXT)
+            await self._notice(update, None, ONLY_TEXT, "not_text")
             return
         if len(message.text) > MAX_MESSAGE_CHARS:  # more than Telegram allows: not from Telegram, and
-            await self.output.send_text_message(chat_id, TOO_LONG)  # NLU's memory grows with its square
+            await self._notice(update, message.text, TOO_LONG, "too_long")  # NLU's memory grows with its square
             return
         await self._process(self._user_message(message.text, chat_id, update), on_new_message)
 
@@ -153,8 +153,15 @@ class TelegramInput(InputChannel):
             return False
         decision = self.limiter.check(str(chat.id))
         if decision.notify:
-            await self.output.send_text_message(str(chat.id), rate_limit.slow_down(decision.retry_after))
+            said = update.effective_message.text if update.effective_message else None
+            await self._notice(update, said, rate_limit.slow_down(decision.retry_after), "rate_limited")
         return not decision.allowed
+
+    async def _notice(self, update: Update, said: str | None, notice: str, kind: str) -> None:
+        """Answer something that is not a turn for Rasa; both sides are recorded first."""
+        chat = update.effective_chat
+        assert chat is not None  # every update answered with a notice has a chat
+        await outbox.send_notice(self.output, str(chat.id), _customer_id(update, str(chat.id)), said, notice, kind)
 
     async def _process(self, message: UserMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         """Let Rasa handle the message, then send its replies, only once the turn is recorded:
@@ -174,11 +181,15 @@ class TelegramInput(InputChannel):
         await self._process(self._user_message(payload, str(query.message.chat.id), update), on_new_message)
 
     def _user_message(self, text: str, chat_id: str, update: Update) -> UserMessage:
-        user = update.effective_user
-        metadata = {"customer_id": f"telegram:{user.id}" if user else f"telegram-chat:{chat_id}",
-                    "telegram_update_id": update.update_id}
+        metadata = {"customer_id": _customer_id(update, chat_id), "telegram_update_id": update.update_id}
         return UserMessage(clean_text(text), CollectingOutputChannel(), chat_id, input_channel=self.name(),
                            metadata=metadata)
+
+
+def _customer_id(update: Update, chat_id: str) -> str:
+    """The customer behind an update, as the records name them."""
+    user = update.effective_user
+    return f"telegram:{user.id}" if user else f"telegram-chat:{chat_id}"
 
 
 class TelegramOutput(OutputChannel):
