@@ -39,9 +39,9 @@ runner passes its settings to the processes it starts as these same environment 
 | rate_limit | BOT_RATE_LIMIT | 30/60 (messages/seconds per customer on REST, Telegram and the widget; "off" = none) |
 | action_timeout | BOT_ACTION_TIMEOUT | 6 (seconds Rasa waits for an action call before it apologises in its place) |
 
-The rate limit is counted per sender in each Rasa server process (several replicas each count
-separately; the production nginx also limits per client IP, bot/ops/production/nginx.py), see
-bot/rasa_server/channels/rate_limit.py.
+The rate limit is counted per sender, in Redis when BOT_REDIS_URL is set (every replica counts
+against the same limit), else in the Rasa process; the production nginx also limits per client
+IP (bot/ops/production/nginx.py). See bot/rasa_server/channels/rate_limit.py.
 """
 
 from __future__ import annotations

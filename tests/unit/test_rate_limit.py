@@ -1,109 +1,100 @@
-"""The per-sender token bucket (bot/rasa_server/channels/rate_limit.py) on hand-made timelines: a fake clock,
-no sleeps."""
+"""The per-sender limit (bot/rasa_server/channels/rate_limit.py): in memory on hand-made timelines
+(a fake clock, no sleeps), and shared through the machine's real Redis by two limiters, as two
+Rasa replicas would share it."""
 
 from __future__ import annotations
 
-import pytest
+import uuid
 
+import pytest
+import redis
+
+from bot.rasa_server.channels import rate_limit
 from bot.rasa_server.channels.rate_limit import Limit, RateLimiter, from_setting, slow_down
+from tests.conftest import missing
+
+REDIS_URL = "redis://127.0.0.1:6379/4"
 
 
 class Clock:
-    """Seconds that move only when the test says so."""
+    """Seconds that move only when the test says so (stands in for the `time` module)."""
 
     def __init__(self) -> None:
-        self.now = 1000.0
+        self.now = 1_000_000.0
 
-    def __call__(self) -> float:
+    def time(self) -> float:
         return self.now
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
 
 
-def limiter(messages: int = 3, seconds: float = 6.0, max_senders: int = 100) -> tuple[RateLimiter, Clock]:
-    clock = Clock()
-    return RateLimiter(Limit(messages, seconds), max_senders=max_senders, clock=clock), clock
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    import limits.storage.memory
+
+    fake = Clock()
+    monkeypatch.setattr(limits.storage.memory, "time", fake)
+    monkeypatch.setattr(rate_limit, "time", fake)
+    return fake
 
 
-def test_a_burst_up_to_the_limit_passes_then_the_next_is_refused_with_when_to_retry() -> None:
-    limit, _ = limiter(3, 6.0)  # one token back every 2 s
-    assert [limit.check("a").allowed for _ in range(3)] == [True, True, True]
-    refused = limit.check("a")
-    assert not refused.allowed and refused.retry_after == 2
+def test_a_burst_up_to_the_limit_passes_then_the_next_is_refused_with_when_to_retry(clock: Clock) -> None:
+    limiter = RateLimiter(Limit(3, 60))
+    assert [limiter.check("s").allowed for _ in range(3)] == [True, True, True]
+    clock.advance(20)
+    refused = limiter.check("s")
+    assert not refused.allowed and refused.retry_after == 40  # the window began with the first message
 
 
-def test_tokens_come_back_at_the_configured_rate() -> None:
-    limit, clock = limiter(3, 6.0)
-    for _ in range(3):
-        limit.check("a")
-    clock.advance(1.0)  # half a token
-    assert limit.check("a").retry_after == 1
-    clock.advance(1.0)
-    assert limit.check("a").allowed
-    assert not limit.check("a").allowed
-    clock.advance(60.0)  # never more than a full bucket
-    assert [limit.check("a").allowed for _ in range(4)] == [True, True, True, False]
+def test_the_next_window_starts_afresh(clock: Clock) -> None:
+    limiter = RateLimiter(Limit(2, 10))
+    assert [limiter.check("s").allowed for _ in range(3)] == [True, True, False]
+    clock.advance(10.5)
+    assert [limiter.check("s").allowed for _ in range(3)] == [True, True, False]
 
 
-def test_senders_do_not_share_a_bucket() -> None:
-    limit, _ = limiter(2, 10.0)
-    assert [limit.check("a").allowed for _ in range(3)] == [True, True, False]
-    assert [limit.check("b").allowed for _ in range(2)] == [True, True]
+def test_senders_do_not_share_a_window(clock: Clock) -> None:
+    limiter = RateLimiter(Limit(1, 60))
+    assert limiter.check("a").allowed and limiter.check("b").allowed
+    assert not limiter.check("a").allowed
 
 
-def test_refused_messages_take_no_token() -> None:
-    limit, clock = limiter(1, 4.0)
-    limit.check("a")
-    for _ in range(10):
-        assert not limit.check("a").allowed  # hammering does not push the next slot further out
-    clock.advance(4.0)
-    assert limit.check("a").allowed
+def test_the_sender_is_told_once_per_window(clock: Clock) -> None:
+    limiter = RateLimiter(Limit(1, 10))
+    limiter.check("s")
+    assert [limiter.check("s").notify for _ in range(3)] == [True, False, False]
+    clock.advance(11)
+    limiter.check("s")
+    assert limiter.check("s").notify
 
 
-def test_notify_once_per_window() -> None:
-    limit, clock = limiter(1, 10.0)
-    limit.check("a")
-    assert limit.check("a").notify
-    clock.advance(2.0)
-    assert not limit.check("a").notify
-    clock.advance(9.0)  # 11 s after the last notice; the refill allowed one message
-    assert limit.check("a").allowed
-    refused = limit.check("a")
-    assert not refused.allowed and refused.notify
+def test_two_replicas_share_one_limit_through_redis() -> None:
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.RedisError as error:
+        missing(f"Redis not reachable at {REDIS_URL}: {error}")
+    first, second = from_setting("3/60", REDIS_URL), from_setting("3/60", REDIS_URL)
+    assert first is not None and second is not None
+    sender = f"s-{uuid.uuid4().hex}"
+    taken = [replica.check(sender).allowed for replica in (first, second, first, second)]
+    assert taken == [True, True, True, False]  # three in all, whichever replica took them
+    assert RateLimiter(Limit(3, 60)).check(sender).allowed  # a limiter of its own counts apart
 
 
-def test_idle_senders_are_forgotten() -> None:
-    limit, clock = limiter(2, 5.0)
-    for sender in ("a", "b", "c"):
-        limit.check(sender)
-    assert len(limit) == 3
-    clock.advance(3.0)
-    limit.check("c")
-    assert len(limit) == 3  # nobody idle for a whole window yet
-    clock.advance(2.5)  # a and b: idle 5.5 s, their buckets full again
-    limit.check("d")
-    assert len(limit) == 2  # c and d
-    assert [limit.check("a").allowed for _ in range(3)] == [True, True, False]  # a starts afresh, rightly
-
-
-def test_the_number_of_tracked_senders_is_capped() -> None:
-    limit, clock = limiter(1, 60.0, max_senders=3)
-    for i in range(10):
-        limit.check(f"s{i}")
-        clock.advance(0.01)
-        assert len(limit) <= 3
-    assert not limit.check("s9").allowed  # the most recent are still tracked
-    assert limit.check("s0").allowed  # the least recently seen was forgotten
+def test_an_unreachable_redis_lets_messages_through() -> None:
+    limiter = from_setting("1/60", "redis://127.0.0.1:1/0")
+    assert limiter is not None
+    assert [limiter.check("s").allowed for _ in range(3)] == [True, True, True]
 
 
 def test_the_setting() -> None:
-    assert Limit.parse("30/60") == Limit(30, 60.0)
-    assert Limit.parse(" 5 / 1.5 ") == Limit(5, 1.5)
+    assert Limit.parse("30/60") == Limit(30, 60)
+    assert Limit.parse(" 5 / 2 ") == Limit(5, 2)
     for off in ("off", "OFF", "none", "0", ""):
         assert Limit.parse(off) is None
         assert from_setting(off) is None
-    for bad in ("30", "30/0", "0/60", "-1/60", "a/b", "30/60/90"):
+    for bad in ("30", "30/0", "0/60", "-1/60", "a/b", "30/60/90", "5/1.5"):
         with pytest.raises(ValueError, match="BOT_RATE_LIMIT"):
             Limit.parse(bad)
     assert isinstance(from_setting("30/60"), RateLimiter)
