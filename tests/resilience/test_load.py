@@ -1,9 +1,11 @@
 """40 concurrent conversations on the production stack: every acknowledged turn recorded exactly
 once, in order, whichever replica served it; and one conversation's messages arriving at both
-replicas at once are processed one after another (Rasa's Redis lock store)."""
+replicas at once are processed one after another (Rasa's Redis lock store); erasing a customer
+leaves nothing of theirs in any table or in the event queue."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import time
@@ -11,10 +13,12 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import aio_pika
 import requests
 
 from bot.domain.storage.db import session_scope
 from bot.domain.storage.models import ConversationEvent, InteractionRecord
+from tests.integration.test_privacy import every_stored_value
 from tests.resilience.conftest import Load, ProductionRun, assert_records_match, feed_complete
 
 
@@ -126,3 +130,33 @@ def test_a_knowledge_base_rebuild_reaches_every_action_server(prod: ProductionRu
         assert reply.status_code == 200
         assert "kraft paper" in " ".join(m.get("text", "") for m in reply.json()), reply.json()
     assert all(cpu_seconds(pid) > b for pid, b in zip(actions, before)), "both action servers answered"
+
+
+def test_erasing_a_customer_leaves_no_trace_in_any_table_or_the_event_queue(prod: ProductionRun) -> None:
+    customer = f"erase-me-{uuid.uuid4().hex[:8]}"
+    for question in ("how long does delivery take?", "can I pay with paypal?", "I want to talk to a person"):
+        reply = requests.post(prod.webhook, json={"sender": customer, "message": question}, timeout=60)
+        assert reply.status_code == 200, reply.text
+    prod.wait(lambda: feed_complete(prod.settings.database_url, [customer]), 60, "the live feed")
+    assert customer in every_stored_value(prod.settings.database_url)  # the feed and the records have it
+
+    erased = subprocess.run([sys.executable, "-m", "bot", "erase-customer", customer], env=prod.env,
+                            capture_output=True, text=True, timeout=120)
+    assert erased.returncode == 0, erased.stderr
+    assert customer not in every_stored_value(prod.settings.database_url)
+    assert not [body for body in asyncio.run(queued_messages(prod)) if customer in body]
+
+
+async def queued_messages(prod: ProductionRun) -> list[str]:
+    """The bodies of the messages waiting in the event queue (read, then put back)."""
+    connection = await aio_pika.connect_robust(prod.env["BOT_RABBITMQ_URL"])
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(prod.env["BOT_EVENTS_QUEUE"], passive=True)
+        bodies, taken = [], []
+        while (message := await queue.get(no_ack=False, fail=False)) is not None:
+            bodies.append(message.body.decode("utf-8", "replace"))
+            taken.append(message)
+        for message in taken:
+            await message.nack(requeue=True)
+        return bodies
