@@ -37,7 +37,7 @@ runner passes its settings to the processes it starts as these same environment 
 | rabbitmq_url | BOT_RABBITMQ_URL | (empty: no event broker) production: amqp://guest:guest@127.0.0.1:5672/%2F |
 | events_queue | BOT_EVENTS_QUEUE | brightcart-events (RabbitMQ queue and exchange the event consumer reads) |
 | rate_limit | BOT_RATE_LIMIT | 30/60 (messages/seconds per customer on REST, Telegram and the widget; "off" = none) |
-| action_timeout | BOT_ACTION_TIMEOUT | 6 (seconds Rasa waits for an action call before it apologises in its place) |
+| action_timeout | BOT_ACTION_TIMEOUT | 5 (seconds Rasa waits for an action call before it apologises in its place) |
 
 The rate limit is counted per sender, in Redis when BOT_REDIS_URL is set (every replica counts
 against the same limit), else in the Rasa process; the production nginx also limits per client
@@ -124,7 +124,7 @@ class Settings:
     rabbitmq_url: str = ""
     events_queue: str = "brightcart-events"
     rate_limit: str = "30/60"
-    action_timeout: float = 6.0
+    action_timeout: float = 5.0
 
     @property
     def rasa_url(self) -> str:
