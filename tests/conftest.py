@@ -103,6 +103,7 @@ class CallbackListener:
 
     def __init__(self) -> None:
         self.received: list[dict] = []
+        self.refuse = 0  # how many of the next POSTs to answer 503 (the device unreachable)
         self._condition = threading.Condition()
         listener = self
 
@@ -110,9 +111,12 @@ class CallbackListener:
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with listener._condition:
-                    listener.received.append(json.loads(body))
-                    listener._condition.notify_all()
-                self.send_response(200)
+                    refused = listener.refuse > 0
+                    listener.refuse -= refused
+                    if not refused:
+                        listener.received.append(json.loads(body))
+                        listener._condition.notify_all()
+                self.send_response(503 if refused else 200)
                 self.end_headers()
 
             def log_message(self, *_: object) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from bot.domain.handoff import service
 from bot.domain.storage.records import iter_records
+from bot.rasa_server.channels.delivery import undelivered
 from tests.conftest import ConsoleClient, RunningBot, add_agent, own_stack, records_unwritable
 
 pytestmark = pytest.mark.integration
@@ -102,6 +103,31 @@ def test_an_agent_message_that_cannot_be_recorded_reaches_nobody_and_goes_once_w
     assert [r["text"] for r in records if r["actor"] == "agent"] == [answer]  # recorded once, delivered once
     assert bea.post(f"/api/handoffs/{handoff['id']}/handback", {"mode": "closed"}).json()["delivery"] == "delivered"
     assert bea.post("/api/logout").status_code == 200
+
+
+def test_a_message_the_customers_device_refuses_is_retried_then_kept_and_the_agent_told(bot: RunningBot) -> None:
+    dan = logged_in(bot, "dan", "--capacity", "1")
+    customer = sender()
+    bot.say_via_callback(customer, "can I talk to a real person please")
+    handoff = open_handoff(dan, customer, "active")
+    pushed = len(bot.callback.messages_for(customer))
+
+    bot.callback.refuse = 1  # refused once: the retry delivers it
+    sent = dan.post(f"/api/handoffs/{handoff['id']}/messages", {"text": "Dan here, one moment"})
+    assert sent.json()["delivery"] == "delivered"
+    assert [m["text"] for m in bot.callback.wait_for(customer, pushed + 1)[pushed:]] == ["Dan here, one moment"]
+
+    bot.callback.refuse = 10  # the device stays unreachable
+    kept = dan.post(f"/api/handoffs/{handoff['id']}/messages", {"text": "Your refund is on its way"})
+    bot.callback.refuse = 0
+    assert kept.json() == {"sent": False, "delivery": "undelivered",
+                           "detail": "recorded, but their channel did not take it: kept as undelivered"}
+    assert [m["text"] for m in undelivered(bot.settings.database_url, customer)] == ["Your refund is on its way"]
+    agent_said = [r["text"] for r in iter_records(bot.settings.database_url, conversation_id=customer)
+                  if r["actor"] == "agent"]
+    assert agent_said == ["Dan here, one moment", "Your refund is on its way"]  # both recorded, once each
+    assert dan.post(f"/api/handoffs/{handoff['id']}/handback", {"mode": "closed"}).status_code == 200
+    assert dan.post("/api/logout").status_code == 200
 
 
 def test_a_rest_customer_cannot_be_sent_a_message_and_the_agent_is_told_so(bot: RunningBot) -> None:

@@ -5,10 +5,10 @@ Every way a message reaches a customer goes through here: a customer's turn on a
 and a channel's own notice about something that never becomes a turn (`send_notice`). The
 outbox holds the messages Rasa would send; the tracker store tells it whether the conversation
 was committed (`saved`); only then are the messages delivered on the customer's channel, in
-order, and a delivery that fails after the commit is kept in `undelivered_messages` (the
-Telegram channel retries first). A turn that could not be recorded sends nothing: the channel
-answers so (503, or a failed Telegram update that Telegram delivers again). The signal is per
-outbox, i.e. per request, not per sender.
+order; a delivery that fails after the commit is tried again twice, then kept in
+`undelivered_messages` (the Telegram channel retries on its own first). A turn that could not
+be recorded sends nothing: the channel answers so (503, or a failed Telegram update that
+Telegram delivers again). The signal is per outbox, i.e. per request, not per sender.
 
 Why the API pushes needed it:
 
@@ -54,6 +54,8 @@ from bot.rasa_api import DELIVERY_HEADER
 from bot.rasa_server.channels.delivery import record_undelivered
 
 logger = logging.getLogger(__name__)
+DELIVERY_ATTEMPTS = 3  # a refused delivery is tried again after 0.5 s and 1 s, then kept
+RETRY_DELAY_SECONDS = 0.5
 # The API routes whose messages go through the outbox.
 PUSH_ROUTES = ("/tracker/events", "/trigger_intent")
 
@@ -79,15 +81,25 @@ class Outbox:
             return "no-channel"
         state = "delivered"
         for recipient, message in self.messages:
-            try:
-                await self.channel.send_response(recipient, message)
-            except Exception as error:  # the channel's own retries are over: keep it
-                logger.warning("a recorded push to %s could not be delivered on %s: %r", recipient,
-                               self.channel.name(), error)
-                text = str(message.get("text") or message)
-                await record_undelivered(self.channel.name(), recipient, text, repr(error))
+            if not await self._send(recipient, message):
                 state = "undelivered"
         return state
+
+    async def _send(self, recipient: str, message: dict[str, Any]) -> bool:
+        """Send one message, retrying with back-off; keep it in `undelivered_messages` if it
+        still fails (a channel that retries on its own, Telegram, keeps its failures itself)."""
+        assert self.channel is not None
+        for attempt in range(DELIVERY_ATTEMPTS):
+            try:
+                await self.channel.send_response(recipient, message)
+                return True
+            except Exception as error:
+                problem = error
+                await asyncio.sleep(RETRY_DELAY_SECONDS * 2**attempt if attempt + 1 < DELIVERY_ATTEMPTS else 0)
+        logger.warning("a recorded message to %s could not be delivered on %s: %r", recipient, self.channel.name(),
+                       problem)
+        await record_undelivered(self.channel.name(), recipient, str(message.get("text") or message), repr(problem))
+        return False
 
 
 _current: ContextVar[Outbox | None] = ContextVar("outbox", default=None)
