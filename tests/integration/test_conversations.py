@@ -12,10 +12,11 @@ import time
 import uuid
 
 import pytest
+import requests
 
 from faq_index.search import Snapshot
 from faq_index.versions import current_version_dir
-from tests.conftest import RunningBot
+from tests.conftest import RunningBot, records_unwritable
 
 pytestmark = pytest.mark.integration
 
@@ -173,20 +174,24 @@ def test_records_on_postgresql_match_the_conversation(pg_bot: RunningBot) -> Non
 
 
 def test_when_records_cannot_be_written_the_customer_gets_503_not_an_unrecorded_reply(bot: RunningBot) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(bot.settings.database_url)
     conversation = sender()
-    with engine.begin() as connection:
-        connection.execute(sa.text("ALTER TABLE interaction_records RENAME TO interaction_records_away"))
-    try:
+    with records_unwritable(bot):
         reply = bot.post({"sender": conversation, "message": "how long does delivery take?"})
-    finally:
-        with engine.begin() as connection:
-            connection.execute(sa.text("ALTER TABLE interaction_records_away RENAME TO interaction_records"))
-        engine.dispose()
     assert reply.status_code == 503 and "try again" in reply.json()["error"]
     assert export(bot, "--conversation", conversation) == ""
     replies = bot.say(conversation, "how long does delivery take?")  # the retry is answered and recorded
+    records = [json.loads(line) for line in export(bot, "--conversation", conversation).splitlines()]
+    assert [r["text"] for r in records] == ["how long does delivery take?", replies[0]["text"]]
+
+
+def test_a_callback_turn_that_cannot_be_recorded_posts_nothing_and_is_answered_503(bot: RunningBot) -> None:
+    conversation = sender()
+    with records_unwritable(bot):
+        reply = requests.post(f"{bot.settings.rasa_url}/webhooks/callback/webhook",
+                              json={"sender": conversation, "message": "how long does delivery take?"}, timeout=60)
+    assert reply.status_code == 503 and "try again" in reply.json()["error"]
+    time.sleep(1)  # a reply would have been POSTed by now
+    assert bot.callback.messages_for(conversation) == []
+    replies = bot.say_via_callback(conversation, "how long does delivery take?")  # the retry goes through
     records = [json.loads(line) for line in export(bot, "--conversation", conversation).splitlines()]
     assert [r["text"] for r in records] == ["how long does delivery take?", replies[0]["text"]]
