@@ -62,7 +62,7 @@ PUSH_ROUTES = ("/tracker/events", "/trigger_intent")
 
 @dataclass
 class Outbox:
-    """What one API request would send, and whether the conversation was saved."""
+    """What one customer turn or API push would send, and whether the conversation was saved."""
 
     channel: OutputChannel | None = None  # the customer's channel; None or collecting: no pushes
     api: bool = False  # opened for an API push (delivered by the response middleware)
@@ -117,7 +117,7 @@ def opened(channel: OutputChannel | None = None) -> Iterator[Outbox]:
 
 
 def current() -> Outbox | None:
-    """The outbox of the API request being handled, if any (the tracker store reports to it)."""
+    """The outbox of the turn or API push being handled, if any (the tracker store reports to it)."""
     return _current.get()
 
 
