@@ -97,11 +97,16 @@ def test_stickers_photos_and_edits_get_a_polite_answer(tg_bot: RunningBot, fake_
     edited["edited_message"] = edited.pop("message") | {"edit_date": int(time.time())}
     assert post_telegram(tg_bot, edited).status_code == 200
     assert "edited" in fake_api.wait_sent(chat, 2)[-1]["text"]
+    edited = telegram_update(chat, "edited \ud800text")  # an unpaired surrogate: found by tests/fuzz
+    edited["edited_message"] = edited.pop("message") | {"edit_date": int(time.time())}
+    assert post_telegram(tg_bot, edited).status_code == 200
+    fake_api.wait_sent(chat, 3)
     records = [(r["actor"], r["text"], r["action"]) for r in iter_records(tg_bot.settings.database_url,
                                                                             conversation_id=str(chat))]
     sent = [m["text"] for m in fake_api.sent_to(chat)]
     assert records == [("customer", None, "notice:not_text"), ("bot", sent[0], "notice:not_text"),
-                       ("customer", "edited text", "notice:edited"), ("bot", sent[1], "notice:edited")]
+                       ("customer", "edited text", "notice:edited"), ("bot", sent[1], "notice:edited"),
+                       ("customer", "edited text", "notice:edited"), ("bot", sent[2], "notice:edited")]
     assert post_telegram(tg_bot, {"update_id": next(telegram_ids)}).status_code == 200  # an update kind we don't use
     assert post_telegram(tg_bot, ["not", "an", "update"]).status_code == 400
 

@@ -35,6 +35,7 @@ delivers the messages on the customer's channel, in order, and says what happene
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -91,7 +92,7 @@ class Outbox:
         assert self.channel is not None
         for attempt in range(DELIVERY_ATTEMPTS):
             try:
-                await self.channel.send_response(recipient, message)
+                await self.channel.send_response(recipient, copy.deepcopy(message))  # Rasa pops its keys
                 return True
             except Exception as error:
                 problem = error

@@ -58,6 +58,7 @@ SEND_ATTEMPTS = 5
 MAX_RETRY_AFTER_SECONDS = 30.0
 ONLY_TEXT = "Sorry, I can only read text messages. Please type your question, and I'll do my best."
 NO_EDITS = "I can't see edited messages. Please send the corrected text as a new message."
+MAX_RECORDED_CHARS = 2 * MAX_MESSAGE_CHARS  # of a message answered with a notice: enough to see what it was
 TOO_LONG = f"That message is too long for me (at most {MAX_MESSAGE_CHARS} characters). Please send a shorter one."
 
 
@@ -158,9 +159,11 @@ class TelegramInput(InputChannel):
         return not decision.allowed
 
     async def _notice(self, update: Update, said: str | None, notice: str, kind: str) -> None:
-        """Answer something that is not a turn for Rasa; both sides are recorded first."""
+        """Answer something that is not a turn for Rasa; both sides are recorded first (what was
+        said cleaned as a turn's text is: no database stores an unpaired surrogate)."""
         chat = update.effective_chat
         assert chat is not None  # every update answered with a notice has a chat
+        said = clean_text(said)[:MAX_RECORDED_CHARS] if said else None
         await outbox.send_notice(self.output, str(chat.id), _customer_id(update, str(chat.id)), said, notice, kind)
 
     async def _process(self, message: UserMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
