@@ -8,11 +8,13 @@ import io
 import json
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
 import pytest
 import requests
+import socketio
 
 from faq_index.search import Snapshot
 from faq_index.versions import current_version_dir
@@ -195,3 +197,28 @@ def test_a_callback_turn_that_cannot_be_recorded_posts_nothing_and_is_answered_5
     replies = bot.say_via_callback(conversation, "how long does delivery take?")  # the retry goes through
     records = [json.loads(line) for line in export(bot, "--conversation", conversation).splitlines()]
     assert [r["text"] for r in records] == ["how long does delivery take?", replies[0]["text"]]
+
+
+def test_a_widget_turn_that_cannot_be_recorded_shows_an_error_and_no_reply(bot: RunningBot) -> None:
+    session = f"w{uuid.uuid4().hex[:12]}"
+    confirmed, replied, errored = threading.Event(), threading.Event(), threading.Event()
+    replies: list[str] = []
+    client = socketio.Client()
+    client.on("session_confirm", lambda _id: confirmed.set())
+    client.on("bot_uttered", lambda message: (replies.append(message.get("text", "")), replied.set()))
+    client.on("error_message", lambda _message: errored.set())
+    client.connect(bot.settings.rasa_url, transports=["polling"], socketio_path="socket.io")
+    try:
+        client.emit("session_request", {"session_id": session})
+        assert confirmed.wait(30)
+        with records_unwritable(bot):
+            client.emit("user_uttered", {"message": "how long does delivery take?", "session_id": session})
+            assert errored.wait(30)
+        time.sleep(1)  # a reply would have arrived by now
+        assert replies == []
+        client.emit("user_uttered", {"message": "how long does delivery take?", "session_id": session})
+        assert replied.wait(60)
+    finally:
+        client.disconnect()
+    records = [json.loads(line) for line in export(bot, "--conversation", session).splitlines()]
+    assert [r["text"] for r in records] == ["how long does delivery take?", replies[0]]

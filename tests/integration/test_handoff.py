@@ -101,7 +101,19 @@ def test_an_agent_message_that_cannot_be_recorded_reaches_nobody_and_goes_once_w
     assert [m["text"] for m in bot.callback.wait_for(customer, pushed + 1)[pushed:]] == [answer]
     records = iter_records(bot.settings.database_url, conversation_id=customer)
     assert [r["text"] for r in records if r["actor"] == "agent"] == [answer]  # recorded once, delivered once
-    assert bea.post(f"/api/handoffs/{handoff['id']}/handback", {"mode": "closed"}).json()["delivery"] == "delivered"
+
+    with records_unwritable(bot):  # the rating question after the hand-back cannot be recorded
+        refused = bea.post(f"/api/handoffs/{handoff['id']}/handback", {"mode": "closed"})
+    assert refused.status_code == 503 and "nothing was sent" in refused.json()["detail"], refused.text
+    assert service.get(bot.settings.database_url, handoff["id"]).status == "active"  # nothing changed
+    time.sleep(1)
+    assert len(bot.callback.messages_for(customer)) == pushed + 1
+    closed = bea.post(f"/api/handoffs/{handoff['id']}/handback", {"mode": "closed"})
+    assert closed.json()["delivery"] == "delivered"
+    [question] = bot.callback.wait_for(customer, pushed + 2)[pushed + 1:]
+    assert "1" in question["text"] and "5" in question["text"]
+    records = iter_records(bot.settings.database_url, conversation_id=customer)
+    assert [r["text"] for r in records].count(question["text"]) == 1
     assert bea.post("/api/logout").status_code == 200
 
 
