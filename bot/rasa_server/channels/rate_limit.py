@@ -32,6 +32,8 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from redis.exceptions import RedisError
 
+from bot.config import Settings
+
 logger = logging.getLogger(__name__)
 _SETTING = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 KEY = "brightcart-rate"  # namespace of the counts in a shared Redis
@@ -85,6 +87,11 @@ class RateLimiter:
             logger.warning("rate limit not applied, its store is unreachable: %s", error)
             return Decision(allowed=True)
         return Decision(allowed=False, retry_after=max(1, math.ceil(reset - time.time())), notify=notify)
+
+
+def for_settings(settings: Settings) -> RateLimiter | None:
+    """The channels' limiter: BOT_RATE_LIMIT, shared through BOT_REDIS_URL when set."""
+    return from_setting(settings.rate_limit, settings.redis_url)
 
 
 def from_setting(setting: str, redis_url: str = "") -> RateLimiter | None:

@@ -51,7 +51,7 @@ class CustomerRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint(f"customer_{self.name()}_webhook", __name__)
-        limiter = rate_limit.from_setting(load_settings().rate_limit, load_settings().redis_url)
+        limiter = rate_limit.for_settings(load_settings())
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

@@ -88,7 +88,7 @@ class TelegramInput(InputChannel):
         self.webhook_url = webhook_url
         self.bot = make_bot(access_token, base_url)
         self.output = TelegramOutput(self.bot)
-        self.limiter = rate_limit.from_setting(load_settings().rate_limit, load_settings().redis_url)
+        self.limiter = rate_limit.for_settings(load_settings())
 
     def get_output_channel(self) -> OutputChannel:
         """Where pushed messages (agents, status updates) go for a Telegram conversation."""

@@ -98,7 +98,7 @@ class WidgetInput(InputChannel):
     def __init__(self, allowed_origins: str | list[str] = "*") -> None:
         self.allowed_origins = allowed_origins
         self.sio: AsyncServer | None = None
-        self.limiter = rate_limit.from_setting(load_settings().rate_limit, load_settings().redis_url)
+        self.limiter = rate_limit.for_settings(load_settings())
 
     def get_output_channel(self) -> OutputChannel | None:
         """Where pushed messages (agents, status updates) go for a widget conversation."""
