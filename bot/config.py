@@ -38,6 +38,7 @@ runner passes its settings to the processes it starts as these same environment 
 | events_queue | BOT_EVENTS_QUEUE | brightcart-events (RabbitMQ queue and exchange the event consumer reads) |
 | rate_limit | BOT_RATE_LIMIT | 30/60 (messages/seconds per customer on REST, Telegram and the widget; "off" = none) |
 | action_timeout | BOT_ACTION_TIMEOUT | 5 (seconds Rasa waits for an action call before it apologises in its place) |
+| redelivery_seconds | BOT_REDELIVERY_SECONDS | 30 (pause before a refused message is retried; doubles, to 1 h) |
 
 The rate limit is counted per sender, in Redis when BOT_REDIS_URL is set (every replica counts
 against the same limit), else in the Rasa process; the production nginx also limits per client
@@ -86,6 +87,7 @@ _ENV = {
     "rabbitmq_url": "BOT_RABBITMQ_URL",
     "events_queue": "BOT_EVENTS_QUEUE",
     "action_timeout": "BOT_ACTION_TIMEOUT",
+    "redelivery_seconds": "BOT_REDELIVERY_SECONDS",
 }
 TELEGRAM_CHANNEL = "bot.rasa_server.channels.telegram.TelegramInput"
 CALLBACK_CHANNEL = "bot.rasa_server.channels.callback.CallbackInput"
@@ -125,6 +127,7 @@ class Settings:
     events_queue: str = "brightcart-events"
     rate_limit: str = "30/60"
     action_timeout: float = 5.0
+    redelivery_seconds: float = 30.0
 
     @property
     def rasa_url(self) -> str:

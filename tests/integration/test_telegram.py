@@ -124,15 +124,25 @@ def test_429_and_5xx_are_retried_until_delivered(tg_bot: RunningBot, fake_api: F
     assert len(failed) == 2
 
 
-def test_a_reply_that_cannot_be_delivered_is_recorded(tg_bot: RunningBot, fake_api: FakeBotApi) -> None:
+def test_a_reply_telegram_keeps_refusing_is_kept_then_delivered_once_later(tg_bot: RunningBot,
+                                                                          fake_api: FakeBotApi) -> None:
     chat = new_chat()
     fake_api.fail_next(*[(500, {"ok": False, "error_code": 500, "description": "Internal Server Error"})] * 5)
     post_telegram(tg_bot, telegram_update(chat, "hello there"))
     deadline = time.monotonic() + 30
     while not undelivered(tg_bot.settings.database_url, str(chat)) and time.monotonic() < deadline:
-        time.sleep(0.5)
+        time.sleep(0.2)
     lost = undelivered(tg_bot.settings.database_url, str(chat))
     assert len(lost) == 1 and lost[0]["channel"] == "telegram" and lost[0]["text"].startswith("Hi!")
+    assert fake_api.sent_to(chat) == []  # the customer has nothing yet
+
+    [reply] = fake_api.wait_sent(chat, 1)  # Telegram takes messages again: the next round delivers it
+    assert reply["text"] == lost[0]["text"]
+    while undelivered(tg_bot.settings.database_url, str(chat)) and time.monotonic() < deadline + 10:
+        time.sleep(0.2)
+    assert undelivered(tg_bot.settings.database_url, str(chat)) == []
+    time.sleep(3)
+    assert len(fake_api.sent_to(chat)) == 1  # once
 
 
 def test_an_agent_message_reaches_the_telegram_chat(tg_bot: RunningBot, fake_api: FakeBotApi) -> None:

@@ -33,7 +33,7 @@ NO_PUSH = ("this customer writes through the REST API, which cannot receive mess
            "nothing was sent. Answer them through your own system, then hand the chat back.")
 DELIVERY_TOLD = {  # what the agent is told, per X-Delivery value (bot/rasa_server/channels/outbox.py)
     "delivered": "sent",
-    "undelivered": "recorded, but their channel did not take it: kept as undelivered",
+    "undelivered": "recorded, but their channel did not take it: it will be tried again for a day",
     "no-channel": "recorded, but their channel cannot receive it",
     "nothing": "recorded",
 }

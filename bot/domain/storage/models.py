@@ -170,16 +170,22 @@ class ChannelUpdate(Base):
 
 
 class UndeliveredMessage(Base):
-    """A reply a channel could not deliver after its retries: kept, never silently dropped."""
+    """A recorded message a channel did not take after its immediate retries: kept, never silently
+    dropped, and tried again later with growing pauses (bot/rasa_server/channels/redelivery.py)."""
 
     __tablename__ = "undelivered_messages"
+    __table_args__ = (sa.Index("ix_undelivered_messages_due", "delivered_at", "next_attempt_at"),)
 
     id = sa.Column(sa.Integer, primary_key=True)
     channel = sa.Column(sa.String(64), nullable=False)
     recipient_id = sa.Column(sa.String(255), nullable=False, index=True)
     text = sa.Column(sa.Text)
+    message = sa.Column(sa.Text)  # the message as Rasa sends it (JSON); None: rows from before 0009, text only
     error = sa.Column(sa.Text)
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    attempts = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")  # later tries so far
+    next_attempt_at = sa.Column(sa.DateTime(timezone=True))  # None: no more tries (given up)
+    delivered_at = sa.Column(sa.DateTime(timezone=True))
 
 
 class CustomerEmail(Base):

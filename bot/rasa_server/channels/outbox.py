@@ -6,7 +6,8 @@ and a channel's own notice about something that never becomes a turn (`send_noti
 outbox holds the messages Rasa would send; the tracker store tells it whether the conversation
 was committed (`saved`); only then are the messages delivered on the customer's channel, in
 order; a delivery that fails after the commit is tried again twice, then kept in
-`undelivered_messages` (the Telegram channel retries on its own first). A turn that could not
+`undelivered_messages` (the Telegram channel retries on its own first), from where
+bot/rasa_server/channels/redelivery.py tries it again later. A turn that could not
 be recorded sends nothing: the channel answers so (503, or a failed Telegram update that
 Telegram delivers again). The signal is per outbox, i.e. per request, not per sender.
 
@@ -52,6 +53,7 @@ from bot.config import load_settings
 from bot.domain.privacy.redaction import parse_kinds, redactor
 from bot.domain.storage.records import record_exchange
 from bot.rasa_api import DELIVERY_HEADER
+from bot.rasa_server.channels import redelivery
 from bot.rasa_server.channels.delivery import record_undelivered
 
 logger = logging.getLogger(__name__)
@@ -87,19 +89,21 @@ class Outbox:
         return state
 
     async def _send(self, recipient: str, message: dict[str, Any]) -> bool:
-        """Send one message, retrying with back-off; keep it in `undelivered_messages` if it
-        still fails (a channel that retries on its own, Telegram, keeps its failures itself)."""
+        """Send one message, trying again after 0.5 s and 1 s (once only for a channel that
+        retries on its own, Telegram); keep it in `undelivered_messages`, to be tried again
+        later (bot/rasa_server/channels/redelivery.py), if it still fails."""
         assert self.channel is not None
-        for attempt in range(DELIVERY_ATTEMPTS):
+        attempts = 1 if getattr(self.channel, "retries_on_its_own", False) else DELIVERY_ATTEMPTS
+        for attempt in range(attempts):
             try:
                 await self.channel.send_response(recipient, copy.deepcopy(message))  # Rasa pops its keys
                 return True
             except Exception as error:
                 problem = error
-                await asyncio.sleep(RETRY_DELAY_SECONDS * 2**attempt if attempt + 1 < DELIVERY_ATTEMPTS else 0)
+                await asyncio.sleep(RETRY_DELAY_SECONDS * 2**attempt if attempt + 1 < attempts else 0)
         logger.warning("a recorded message to %s could not be delivered on %s: %r", recipient, self.channel.name(),
                        problem)
-        await record_undelivered(self.channel.name(), recipient, str(message.get("text") or message), repr(problem))
+        await record_undelivered(self.channel.name(), recipient, message, repr(problem))
         return False
 
 
@@ -156,16 +160,18 @@ async def send_notice(channel: OutputChannel, recipient: str, customer_id: str, 
                       kind: str) -> None:
     """A channel's own answer to something that never becomes a Rasa turn (a photo, an edited
     message, a message over a limit): both sides are recorded (action `notice:<kind>`, text
-    redacted as every record's), then the notice is sent. Recording raises: nothing is sent."""
+    redacted as every record's), then the notice is sent as any message is. Recording raises:
+    nothing is sent."""
     settings = load_settings()
     redact = redactor(parse_kinds(settings.redact))
     await asyncio.to_thread(record_exchange, settings.database_url, recipient, customer_id, channel.name(),
                             redact(said), notice, f"notice:{kind}")
-    await channel.send_text_message(recipient, notice)
+    await Outbox(channel, messages=[(recipient, {"text": notice})], recorded=True).deliver()
 
 
 def install() -> None:
-    """Route every API push through an outbox (called by bot/rasa_server/__main__.py before Rasa starts)."""
+    """Route every API push through an outbox, and run the later tries of undelivered messages
+    (called by bot/rasa_server/__main__.py before Rasa starts)."""
     import rasa.server
 
     original_output_channel = rasa.server._get_output_channel
@@ -189,6 +195,8 @@ def install() -> None:
         app = original_create_app(*args, **kwargs)
         app.register_middleware(_open_outbox, "request")
         app.register_middleware(_deliver_after_save, "response")
+        app.register_listener(redelivery.start, "after_server_start")
+        app.register_listener(redelivery.stop, "before_server_stop")
         return app
 
     rasa.server.create_app = create_app

@@ -10,8 +10,9 @@ Webhook mode: Telegram POSTs each update to `/webhooks/telegram/webhook`. The ch
   told to slow down, at most once per window.
 Replies are sent once the turn is recorded (a turn that could not be recorded sends nothing
 and is redelivered by Telegram), through `TelegramOutput`: buttons as inline keyboards, long text split at
-Telegram's 4096-character limit, 429 and 5xx answers retried with back-off, and a reply that
-still could not be delivered recorded in `undelivered_messages`.
+Telegram's 4096-character limit, 429 and 5xx answers retried with back-off; a reply that
+still could not be delivered raises `NotDelivered`, and the outbox keeps it in
+`undelivered_messages` to be tried again later.
 
 Configure it in credentials.yml (or set BOT_TELEGRAM_TOKEN and BOT_TELEGRAM_SECRET and the
 runner adds this section):
@@ -195,8 +196,14 @@ def _customer_id(update: Update, chat_id: str) -> str:
     return f"telegram:{user.id}" if user else f"telegram-chat:{chat_id}"
 
 
+class NotDelivered(RuntimeError):
+    """Telegram did not take a message, after the retries that could help."""
+
+
 class TelegramOutput(OutputChannel):
     """Sends the bot's (and agents') messages to a Telegram chat."""
+
+    retries_on_its_own = True  # _deliver waits as Telegram asks; the outbox need not retry at once
 
     @classmethod
     def name(cls) -> str:
@@ -282,8 +289,7 @@ class TelegramOutput(OutputChannel):
                 problem = error
                 await asyncio.sleep(delay)
                 delay *= 2
-        logger.warning("Telegram message to chat %s not delivered: %s", chat_id, problem)
-        await delivery.record_undelivered(self.name(), chat_id, text, str(problem))
+        raise NotDelivered(f"Telegram did not take a message to chat {chat_id}: {problem}")
 
 
 def well_formed(update: Update) -> bool:
