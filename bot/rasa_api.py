@@ -1,4 +1,5 @@
-"""Talking to the running Rasa server's HTTP API: push a message into a conversation.
+"""Talking to the running Rasa server's HTTP API: push a message into a conversation, and
+search the FAQ with the Rasa server's encoders (bot/rasa_server/faq_api.py: no second copy).
 
 The API is enabled with a token (`rasa run --enable-api --auth-token ...`), so only this
 project's processes can use it. The token comes from BOT_RASA_TOKEN, or else is generated
@@ -61,6 +62,16 @@ def trigger_intent(settings: Settings, conversation_id: str, intent: str, entiti
     reply = _post(settings, f"/conversations/{quote(conversation_id, safe='')}/trigger_intent",
                   {"name": intent, "entities": entities}, {"output_channel": "latest"}, timeout)
     return reply.headers.get(DELIVERY_HEADER, "nothing")
+
+
+def faq_search(settings: Settings, text: str, k: int = 5, timeout: float = 30) -> dict[str, Any]:
+    """The running bot's FAQ search: {"decision", "version", "candidates": [{id, question, answer, score, ...}]}."""
+    return _post(settings, "/faq/search", {"text": text, "k": k}, {}, timeout).json()
+
+
+def faq_encode(settings: Settings, texts: list[str], timeout: float = 60) -> list[list[float]]:
+    """The vectors of (at most 16) texts in the FAQ index's space, from the running bot."""
+    return _post(settings, "/faq/encode", {"texts": texts}, {}, timeout).json()["vectors"]
 
 
 def _post(settings: Settings, path: str, body: Any, params: dict[str, str], timeout: float) -> requests.Response:

@@ -59,10 +59,6 @@ def create_app(settings: Settings) -> FastAPI:
     customer_pages.add_routes(app, settings)
     _add_error_answers(app)
 
-    @app.on_event("startup")
-    def warm_up_faq_search() -> None:
-        knowledge.warm_up(settings)
-
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
         response = await call_next(request)

@@ -1,8 +1,9 @@
 """This process's one FAQ index: loaded once, kept on the newest build.
 
-The Rasa server searches it once per customer message (bot/rasa_server/understanding/); the action
-server only looks entries up by id (actions/faq.py, actions/handoff.py), so it loads an
-encoder only if it ever has to search itself.
+The Rasa server searches it once per customer message (bot/rasa_server/understanding/), answers
+from it (actions/faq.py, run in the Rasa process) and lends its search to the console
+(bot/rasa_server/faq_api.py); the action server only looks entries up by id (actions/handoff.py),
+so it loads an encoder only if it ever has to search itself.
 """
 
 from __future__ import annotations

@@ -8,9 +8,12 @@ load that was 44% of the Rasa server's CPU (py-spy, 40 concurrent conversations)
 below validates against the same schema with a validator built once: the same check, with
 the same error on a bad response, without re-checking Rasa's constant schema each time.
 
-When the action server is down, bot/rasa_server/actions_down.py answers in its place (an apology and a
-person, instead of silence); it is installed here too, and so is bot/rasa_server/channels/outbox.py (a push
-through the HTTP API is delivered only once it is recorded).
+The FAQ turn's actions run in this process (bot/rasa_server/actions_in_process.py: no HTTP
+round trips for language, session start and the FAQ answer). When the action server is down,
+bot/rasa_server/actions_down.py answers in its place (an apology and a
+person, instead of silence); it is installed here too, and so are bot/rasa_server/channels/outbox.py (a push
+through the HTTP API is delivered only once it is recorded) and bot/rasa_server/faq_api.py (the
+console's FAQ search, with this process's encoders).
 
 Plain `rasa ...` commands keep working unpatched; they are just slower and silent without
 the action server.
@@ -55,11 +58,13 @@ def _response_validator() -> Any:
 
 
 def main() -> None:
-    from bot.rasa_server import actions_down
+    from bot.rasa_server import actions_down, actions_in_process, faq_api
     from bot.rasa_server.channels import outbox
 
     apply_patches()
+    actions_in_process.install()
     actions_down.install()
+    faq_api.install()
     outbox.install()
     from rasa.__main__ import main as rasa_main
 

@@ -9,9 +9,6 @@ unreachable, hung (no answer within BOT_ACTION_TIMEOUT seconds, not Rasa's 5 min
 5xx, the action's events are replaced by what this
 process can do on its own:
 
-- `action_session_start`: start the session, keeping the language (as actions/session.py).
-- `action_detect_language`: the language from the message's script (as actions/language.py,
-  without the "reply in English please" choice).
 - `action_request_human`: the handoff itself, through bot/domain/handoff/service.py in the same
   database: queued for a person (the conversation pauses), or, when nobody is available,
   the customer's words filed as a ticket. Told with the same domain responses as normally.
@@ -21,6 +18,10 @@ process can do on its own:
 
 The events go back to Rasa as the action's own, so the processor logs them as usual and the
 tracker store records the replies. A rejection (400) and invalid responses raise as before.
+
+The FAQ turn's own actions (session start, language, the FAQ answer) never need a stand-in:
+they run in this process (bot/rasa_server/actions_in_process.py), so FAQ answers go on while
+the action server is down.
 """
 
 from __future__ import annotations
@@ -33,10 +34,9 @@ from aiohttp import ClientConnectionError, ClientResponseError
 from rasa.core.actions.action import RemoteAction, create_bot_utterance
 from rasa.core.channels.channel import OutputChannel
 from rasa.core.nlg import NaturalLanguageGenerator
-from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME, REQUESTED_SLOT
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
-    ActionExecuted,
     ActiveLoop,
     BotUttered,
     ConversationPaused,
@@ -51,7 +51,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import load_settings
 from bot.domain.handoff import replies, service
-from faq_index.language import CHINESE, ENGLISH, LANGUAGES, detect_language
+from faq_index.language import CHINESE, ENGLISH, LANGUAGES
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +64,6 @@ _APOLOGY = {
     CHINESE: ("抱歉，我现在无法为您查询：我们的系统有一部分暂时没有响应。您想和我们团队的工作人员沟通吗？",
               "好的，转人工客服"),
 }
-# The slots actions/session.py carries into a new session.
-CARRIED_OVER = ("language", "language_chosen")
 # A ticket keeps the customer's latest words (the normal path asks for a message first).
 TICKET_WORDS = 3
 _NO_WORDS = "(The customer asked for a person while the assistant's action server was down.)"
@@ -134,10 +132,6 @@ def unavailable(error: BaseException) -> bool:
 async def stand_in(name: str, output_channel: OutputChannel, nlg: NaturalLanguageGenerator,
                    tracker: DialogueStateTracker, domain: Domain) -> list[Event]:
     """The events this process returns in place of action `name`'s."""
-    if name == ACTION_SESSION_START_NAME:
-        return start_session(tracker, domain)
-    if name == "action_detect_language":
-        return detect_language_slot(tracker)
     if _is_slot_mapping(name, domain):
         return []  # the slot stays unfilled; the action that replies apologises
     if name == "action_request_human":
@@ -145,21 +139,6 @@ async def stand_in(name: str, output_channel: OutputChannel, nlg: NaturalLanguag
     if name == "action_reset_human_offer":
         return [SlotSet("offered_human", False)]
     return apologise(tracker)
-
-
-def start_session(tracker: DialogueStateTracker, domain: Domain) -> list[Event]:
-    initial = {slot.name: slot.initial_value for slot in domain.slots}
-    carried = [SlotSet(slot, tracker.get_slot(slot)) for slot in CARRIED_OVER
-               if tracker.get_slot(slot) not in (None, initial.get(slot))]
-    return [SessionStarted(), *carried, ActionExecuted(ACTION_LISTEN_NAME)]
-
-
-def detect_language_slot(tracker: DialogueStateTracker) -> list[Event]:
-    if tracker.get_slot("language_chosen"):
-        return []
-    text = tracker.latest_message.text if tracker.latest_message else None
-    detected = detect_language(text) if text and not text.startswith("/") else None  # payloads say nothing
-    return [SlotSet("language", detected)] if detected and detected != tracker.get_slot("language") else []
 
 
 def apologise(tracker: DialogueStateTracker) -> list[Event]:

@@ -7,9 +7,11 @@ import time
 import uuid
 
 import pytest
+import requests
 
 from bot.domain.handoff import service
 from bot.domain.storage.records import iter_records
+from bot.rasa_api import api_token
 from bot.rasa_server.channels.delivery import undelivered
 from tests.conftest import ConsoleClient, RunningBot, add_agent, own_stack, records_unwritable
 
@@ -117,7 +119,8 @@ def test_an_agent_message_that_cannot_be_recorded_reaches_nobody_and_goes_once_w
     assert bea.post("/api/logout").status_code == 200
 
 
-def test_a_message_the_customers_device_refuses_is_retried_then_kept_and_the_agent_told(bot: RunningBot) -> None:
+def test_a_message_the_customers_device_refuses_is_retried_kept_the_agent_told_and_delivered_later(
+        bot: RunningBot) -> None:
     dan = logged_in(bot, "dan", "--capacity", "1")
     customer = sender()
     bot.say_via_callback(customer, "can I talk to a real person please")
@@ -133,11 +136,21 @@ def test_a_message_the_customers_device_refuses_is_retried_then_kept_and_the_age
     kept = dan.post(f"/api/handoffs/{handoff['id']}/messages", {"text": "Your refund is on its way"})
     bot.callback.refuse = 0
     assert kept.json() == {"sent": False, "delivery": "undelivered",
-                           "detail": "recorded, but their channel did not take it: kept as undelivered"}
+                           "detail": "recorded, but their channel did not take it: it will be tried again for a day"}
     assert [m["text"] for m in undelivered(bot.settings.database_url, customer)] == ["Your refund is on its way"]
     agent_said = [r["text"] for r in iter_records(bot.settings.database_url, conversation_id=customer)
                   if r["actor"] == "agent"]
     assert agent_said == ["Dan here, one moment", "Your refund is on its way"]  # both recorded, once each
+
+    # The device is back: the kept message is tried again (BOT_REDELIVERY_SECONDS) and arrives once.
+    arrived = bot.callback.wait_for(customer, pushed + 2)
+    assert [m["text"] for m in arrived[pushed:]] == ["Dan here, one moment", "Your refund is on its way"]
+    deadline = time.monotonic() + 10
+    while undelivered(bot.settings.database_url, customer) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert undelivered(bot.settings.database_url, customer) == []
+    time.sleep(3)  # a later round must not send it again
+    assert len(bot.callback.messages_for(customer)) == pushed + 2
     assert dan.post(f"/api/handoffs/{handoff['id']}/handback", {"mode": "closed"}).status_code == 200
     assert dan.post("/api/logout").status_code == 200
 
@@ -204,6 +217,14 @@ def test_console_helpers_and_bad_input(bot: RunningBot) -> None:
     assert vera.get("/api/canned-replies").json()["replies"][0]["text"]
     found = vera.get("/api/faq", q="how long will my parcel take to arrive").json()["results"]
     assert found and found[0]["category"] == "delivery" and found[0]["answer"]
+    # The console asks the Rasa server's search (bot/rasa_server/faq_api.py): behind Rasa's token.
+    rasa, token = bot.settings.rasa_url, {"token": api_token(bot.settings)}
+    assert requests.post(f"{rasa}/faq/search", json={"text": "parcel"}, timeout=10).status_code in (401, 403)
+    assert requests.post(f"{rasa}/faq/search", params=token, json={"text": " "}, timeout=10).status_code == 400
+    assert requests.post(f"{rasa}/faq/encode", params=token, json={"texts": ["a"] * 17}, timeout=10).status_code == 400
+    encoded = requests.post(f"{rasa}/faq/encode", params=token, json={"texts": ["parcel"]}, timeout=10)
+    [vector] = encoded.json()["vectors"]
+    assert abs(sum(x * x for x in vector) - 1) < 0.01  # a unit vector in the index's space
     assert vera.get("/api/handoffs/999999").status_code == 404
     assert vera.get(f"/api/handoffs/{2**63}").status_code == 422  # found by tests/fuzz: was a 500 from the database
     assert vera.post("/api/handoffs/999999/claim").status_code == 404

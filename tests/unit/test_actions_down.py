@@ -30,9 +30,10 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.config import ROOT
 from bot.domain.handoff import agents, service
+from bot.domain.knowledge import faq_index
 from bot.domain.storage.migrate import upgrade
 from bot.ops.runner import free_port
-from bot.rasa_server import actions_down
+from bot.rasa_server import actions_down, actions_in_process
 from tests.conftest import sqlite_url
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
@@ -115,12 +116,20 @@ def test_a_failed_form_validation_ends_the_form() -> None:
     assert ActiveLoop(None) in events and bot_texts(events)
 
 
-def test_session_start_keeps_the_language_and_the_language_follows_the_script() -> None:
+def test_the_faq_turns_own_actions_run_in_the_rasa_server_and_need_no_stand_in() -> None:
+    actions_in_process.install()  # as bot/rasa_server/__main__.py does; undone by `installed`
     tracker = said("你好", language="zh")
     assert run("action_session_start", tracker)[:2] == [SessionStarted(), SlotSet("language", "zh")]
     assert run("action_detect_language", said("我的包裹在哪里")) == [SlotSet("language", "zh")]
     assert run("action_detect_language", said("/affirm", language="zh")) == []
     assert run("action_detect_language", said("where is my parcel", language="zh", language_chosen=True)) == []
+    chosen = said("please reply in English", intent="choose_language", language="zh")  # the stand-in ignored this
+    assert run("action_detect_language", chosen) == [SlotSet("language", "en"), SlotSet("language_chosen", True)]
+
+    picked = said('/ask_question{"faq_id": "account-create"}')
+    picked.latest_message.entities = [{"entity": "faq_id", "value": "account-create"}]
+    [answer] = bot_texts(run("action_answer_faq", picked))  # answered, not the apology
+    assert answer == faq_index().entry("account-create")["answer"]
 
 
 def test_accepting_with_nobody_online_files_the_customers_words_as_a_ticket(database: str) -> None:

@@ -2,14 +2,13 @@
 entries and wordings, and see the unanswered questions grouped by meaning (supervisors: the
 loop that turns what customers asked into knowledge).
 
-The console keeps its own FAQ index reader, loaded once and reloaded when a new build appears.
+Searching and grouping ask the running Rasa server (bot/rasa_server/faq_api.py), which holds the
+encoders for the customers' messages anyway: the console loads no model of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import threading
 from typing import Any
 
 import numpy as np
@@ -20,9 +19,9 @@ from bot.config import Settings
 from bot.console.access import logged_in, settings_of, supervisor, supervisor_change
 from bot.console.sessions import LoggedIn
 from bot.domain.insight import metrics, report, source, unanswered
+from bot.rasa_api import faq_encode, faq_search
 from faq_index import kb_edit
 
-logger = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 500
 GROUPING_BATCH = 8
 router = APIRouter()
@@ -46,8 +45,8 @@ async def faq(request: Request, q: str = "", _: LoggedIn = Depends(logged_in)) -
     query = q.strip()[:MAX_QUERY_CHARS]
     if not query:
         return {"results": []}
-    result = await asyncio.to_thread(faq_index(settings_of(request)).search, query, 5)
-    return {"results": [c.__dict__ for c in result.candidates]}
+    result = await asyncio.to_thread(faq_search, settings_of(request), query, 5)
+    return {"results": result["candidates"]}
 
 
 @router.post("/api/kb/entries", summary="Add a new FAQ entry (the next index build picks it up)")
@@ -74,47 +73,17 @@ async def unanswered_api(request: Request, since: str | None = None, until: str 
 
 
 def _grouped(settings: Settings, texts: list[str]) -> list[dict[str, Any]]:
-    index = faq_index(settings)
-    encoder = index.snapshot.encoder
-
     def encode(batch: list[str]) -> np.ndarray:
         """Questions cut as the search box cuts them, a few per encoder pass: a pass's memory grows
-        with texts × length², and one pass over hundreds of long ones grew the console by 116 MiB
+        with texts × length², and one pass over hundreds of long ones grew the process by 116 MiB
         that it kept (tests/fuzz)."""
         cut = [text[:MAX_QUERY_CHARS] for text in batch]
-        parts = [encoder.encode(cut[i:i + GROUPING_BATCH]) for i in range(0, len(cut), GROUPING_BATCH)]
-        return np.concatenate(parts) if parts else np.zeros((0, encoder.dim), dtype=np.float32)
+        parts = [np.asarray(faq_encode(settings, cut[i:i + GROUPING_BATCH]), dtype=np.float32)
+                 for i in range(0, len(cut), GROUPING_BATCH)]
+        return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
 
     groups = unanswered.group(texts, encode)
     for found in groups:
-        best = index.search(found["question"], 1).candidates
-        found["closest_entry"] = {"id": best[0].id, "question": best[0].question} if best else None
+        best = faq_search(settings, found["question"][:MAX_QUERY_CHARS], 1)["candidates"]
+        found["closest_entry"] = {"id": best[0]["id"], "question": best[0]["question"]} if best else None
     return groups
-
-
-def warm_up(settings: Settings) -> None:
-    """Load the encoders (an English search asks two spaces, a Chinese one the multilingual)
-    before serving: no search waits for them and the process's memory does not grow later."""
-    try:
-        for query in ("warm up", "预热"):
-            faq_index(settings).search(query)
-    except Exception:  # no index yet: the console still serves everything else
-        logger.exception("FAQ search warm-up failed")
-
-
-_index = None
-_index_lock = threading.Lock()
-
-
-def faq_index(settings: Settings) -> Any:
-    """The FAQ index, loaded once (the encoder takes a few seconds and some memory)."""
-    global _index
-    with _index_lock:
-        if _index is None:
-            import torch
-
-            from faq_index import LiveIndex
-
-            torch.set_num_threads(1)  # a search now and then; leave the cores to Rasa
-            _index = LiveIndex(settings.index_dir, poll_seconds=max(settings.index_poll_seconds, 5.0))
-        return _index

@@ -37,7 +37,7 @@ class _Context:
     def observe(self, event: Event) -> dict[str, Any] | None:
         kind = event.get("event")
         if kind == "user":
-            if _is_external(event):  # the bot's own trigger (e.g. a status update), not the customer
+            if is_external(event):  # the bot's own trigger (e.g. a status update), not the customer
                 self.last_user_timestamp = None
                 self.last_action = None
                 return None
@@ -100,7 +100,7 @@ class _Context:
         }
 
 
-def _is_external(event: Event) -> bool:
+def is_external(event: Event) -> bool:
     """A message Rasa's API injected (`trigger_intent`), named EXTERNAL_...: no customer said it."""
     if (event.get("metadata") or {}).get("is_external"):
         return True

@@ -33,14 +33,14 @@ import asyncio
 import itertools
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SerializedTrackerAsText, TrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.events import Event, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import Session
 
@@ -50,7 +50,7 @@ from bot.domain.storage.db import session_scope
 from bot.domain.storage.migrate import require_current
 from bot.domain.storage.models import ConversationEvent, InteractionRecord
 from bot.rasa_server.channels.outbox import current as current_outbox
-from bot.rasa_server.stores.record_mapping import records_from_events
+from bot.rasa_server.stores.record_mapping import is_external, records_from_events
 
 logger = logging.getLogger(__name__)
 
@@ -101,20 +101,26 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
         self._publish(tracker.sender_id, new_events)
 
     def _save(self, tracker: DialogueStateTracker) -> list[dict[str, Any]]:
-        """Commit the events not stored yet and their records; return those events as stored."""
-        events = [event.as_dict() for event in tracker.events]
+        """Commit the events not stored yet and their records; return those events as stored.
+
+        Only the new events are serialised, with the few before them that the records need
+        (back to the customer's last message): the work grows with the turn, not with the
+        conversation (docs/benchmarks.md: a 200-turn conversation's last save)."""
+        events = tracker.events
         with session_scope(self.url) as session:
             stored_events = self._session_events(session, tracker.sender_id)
             stored = stored_events.count()
             if stored:
                 last = stored_events.order_by(None).order_by(ConversationEvent.id.desc()).first()
-                if stored > len(events) or events[stored - 1].get("timestamp") != last.timestamp:
+                if stored > len(events) or events[stored - 1].timestamp != last.timestamp:
                     raise NotAContinuation(f"conversation {tracker.sender_id!r}: the tracker does not continue "
                                            f"the {stored} stored events (it was started anew)")
-            new_events = [self._redacted_event(data) for data in itertools.islice(events, stored, None)]
+            start = _last_customer_message(events, stored)
+            window = [event.as_dict() for event in itertools.islice(events, start, None)]
+            new_events = [self._redacted_event(data) for data in window[stored - start:]]
             for data in new_events:
                 session.add(_event_row(tracker.sender_id, data))
-            records = records_from_events(tracker.sender_id, events, stored)
+            records = records_from_events(tracker.sender_id, window, stored - start)
             if records:
                 session.execute(sa.insert(InteractionRecord), [self._redacted_record(r) for r in records])
         return new_events
@@ -181,6 +187,16 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
             )
             query = query.filter(sa.or_(last_start.is_(None), ConversationEvent.id >= last_start))
         return query.order_by(ConversationEvent.id)
+
+
+def _last_customer_message(events: Sequence[Event], before: int) -> int:
+    """Where the record context of the events from `before` on starts: the customer's last
+    message before them (record_mapping takes the customer, channel and timing from it), else 0."""
+    for position in range(min(before, len(events)) - 1, -1, -1):
+        event = events[position]
+        if isinstance(event, UserUttered) and not is_external(event.as_dict()):
+            return position
+    return 0
 
 
 def _event_row(sender_id: str, data: dict[str, Any]) -> ConversationEvent:
