@@ -6,6 +6,7 @@
     python -m faq_index search "how long does delivery take?" [--k 3]
     python -m faq_index eval     --questions tests/data/heldout_questions_zh.yml --field zh
     python -m faq_index bench    --dataset banking77|clinc150|csv ... (see faq_index/bench.py)
+    python -m faq_index bench scale [--sizes 10000 100000 1000000]   (faq_index/bench_scale.py)
 
 Exit status 2 with one line per problem when the knowledge base is invalid.
 """
@@ -132,7 +133,7 @@ def _parser() -> argparse.ArgumentParser:
 
     from faq_index.bench import add_arguments as bench_arguments
 
-    bench = commands.add_parser("bench", help="answer-quality benchmark on BANKING77, CLINC150 or a CSV")
+    bench = commands.add_parser("bench", help="answer quality on BANKING77, CLINC150 or a CSV; or `bench scale`")
     bench_arguments(bench)
     bench.set_defaults(handler=_bench)
     return parser

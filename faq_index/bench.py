@@ -438,9 +438,13 @@ def run(args: argparse.Namespace) -> dict:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The `bench` subcommand's options."""
+    from faq_index import bench_scale
     from faq_index.train import EPOCHS
 
-    parser.add_argument("--dataset", required=True, choices=["banking77", "clinc150", "csv"])
+    parser.add_argument("what", nargs="?", default="quality", choices=["quality", "scale"],
+                        help="quality: answer quality on a data set (default); scale: large synthetic KBs "
+                        "(faq_index/bench_scale.py)")
+    parser.add_argument("--dataset", choices=["banking77", "clinc150", "csv"])
     parser.add_argument("--data-dir", help="folder of the banking77 / clinc150 files")
     parser.add_argument("--train", help="csv mode: training CSV (text,category)")
     parser.add_argument("--test", help="csv mode: test CSV (text,category)")
@@ -455,9 +459,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit-intents", type=int, help="keep only the first N intents (smoke runs)")
     parser.add_argument("--max-train-per-intent", type=int, help="at most N training utterances per intent")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    bench_scale.add_arguments(parser)
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.what == "scale":
+        from faq_index import bench_scale
+
+        return bench_scale.main(args)
+    if args.dataset is None:
+        raise SystemExit("bench needs --dataset banking77|clinc150|csv (or: bench scale)")
     if args.dataset == "csv" and not (args.train and args.test):
         raise SystemExit("--dataset csv needs --train FILE and --test FILE")
     if args.dataset != "csv" and not args.data_dir:

@@ -31,7 +31,7 @@ class VectorIndex:
     answers: np.ndarray  # float32, answers[e] = vector of entry e's answer
 
     def __post_init__(self) -> None:
-        self.vectors = self.index.reconstruct_n(0, self.index.ntotal)
+        self.vectors = _stored_vectors(self.index)
         # rows[e] = the vector ids of entry e's wordings, padded with -1 (an entries × most-
         # wordings table), so every candidate entry is scored in one vectorised step.
         counts = np.bincount(self.owners, minlength=len(self.answers))
@@ -92,3 +92,15 @@ class VectorIndex:
             owners=np.load(directory / "owners.npy"),
             answers=np.load(directory / "answers.npy"),
         )
+
+
+def _stored_vectors(index: faiss.Index) -> np.ndarray:
+    """The index's own vectors as a read-only array, without a copy: at a million wordings a copy
+    (`reconstruct_n`) was another 1.5 GB (`python -m faq_index bench scale`). Valid while the index
+    lives: VectorIndex holds both."""
+    flat = faiss.downcast_index(index.storage) if isinstance(index, faiss.IndexHNSWFlat) else index
+    if index.ntotal == 0:
+        return np.zeros((0, index.d), dtype=np.float32)
+    view = faiss.rev_swig_ptr(flat.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
+    view.flags.writeable = False
+    return view

@@ -115,3 +115,12 @@ def test_a_model_named_by_a_relative_or_an_absolute_path_is_the_same_model(tmp_p
     first = build(kb, out, model="encoder", progress=False)
     again = build(kb, out, model=str(tmp_path / "encoder"), progress=False)  # the runner names it absolute
     assert again.get("up_to_date") and again["version"] == first["version"]
+
+
+def test_above_the_exact_limit_the_scale_bench_builds_hnsw_that_finds_what_exact_search_finds() -> None:
+    from faq_index.bench_scale import run
+
+    report = run([2_000, 24_000], queries=100, progress=False)["sizes"]
+    assert (report["2000"]["index"], report["24000"]["index"]) == ("exact", "hnsw")
+    assert report["24000"]["recall_at_1"] >= 0.99 and report["24000"]["asked_entry_found"] >= 0.95
+    assert report["24000"]["build_s"] > 0 and report["24000"]["query_ms_p99"] >= report["24000"]["query_ms_p50"] > 0
