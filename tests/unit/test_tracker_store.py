@@ -120,3 +120,35 @@ def test_a_turn_run_on_a_fresh_tracker_after_a_failed_load_is_refused(migrated: 
     with outbox.opened() as next_turn:
         asyncio.run(safe.save(asyncio.run(store.retrieve(sender))))  # the next turn is saved normally
     assert next_turn.recorded is True
+
+
+
+def test_a_save_serialises_only_the_new_turn_however_long_the_conversation(migrated: str,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 200th turn's save serialises what the first one's does (it used to serialise the
+    whole session: 800 events); its records still know the customer and the reply's action."""
+    store = RecordingTrackerStore(DOMAIN, url=migrated)
+    sender = f"c-{uuid.uuid4().hex[:8]}"
+    tracker = DialogueStateTracker.from_events(sender, [], DOMAIN.slots)
+    serialised = 0
+    for kind in (UserUttered, BotUttered, ActionExecuted):
+        def counted(self: object, _original: object = kind.as_dict) -> dict:
+            nonlocal serialised
+            serialised += 1
+            return _original(self)  # type: ignore[operator]
+
+        monkeypatch.setattr(kind, "as_dict", counted)
+    per_save = []
+    for number in range(200):
+        for event in turn(f"question {number}", f"answer {number}", "x"):
+            tracker.update(event)
+        before = serialised
+        asyncio.run(store.save(tracker))
+        per_save.append(serialised - before)
+    # A turn is 4 events; the save also reads the turn before (back to the customer's last message,
+    # for the records' context): the same work at turn 200 as at turn 2.
+    assert per_save[1] <= 10 and per_save[-1] == per_save[1], per_save
+    records = list(iter_records(migrated, conversation_id=sender))
+    assert len(records) == 400 and records[-1]["action"] == "action_answer_faq"
+    assert (records[-2]["text"], records[-1]["text"]) == ("question 199", "answer 199")
+    assert records[-1]["latency_ms"] is not None  # timed from the customer's message, found before the new events
