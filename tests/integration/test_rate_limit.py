@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,9 @@ from tests.conftest import (
 
 pytestmark = pytest.mark.integration
 BURST = 4
+# Widget pacing waits for a reply to each; the model's own greet examples, not "hi number 2"
+# (DIET read that as a question in one fresh-clone training: "I don't know" twice, then a handoff).
+GREETINGS = ["hi", "hello", "hey there", "good morning"]
 WINDOW_SECONDS = 60
 
 
@@ -86,12 +90,15 @@ def test_the_widget_says_slow_down_and_does_not_process(limited_bot: RunningBot)
     try:
         client.emit("session_request", {"session_id": session})
         assert confirmed.wait(30)
-        for i in range(BURST):  # small talk: one reply each (two "I don't know"s in a row would hand over)
-            client.emit("user_uttered", {"message": f"hi number {i}", "session_id": session})
-            assert replied.acquire(timeout=60), f"no reply to message {i}"
+        for greeting in GREETINGS:  # small talk the model was trained on: one reply each
+            client.emit("user_uttered", {"message": greeting, "session_id": session})
+            assert replied.acquire(timeout=60), f"no reply to {greeting!r}"
         client.emit("user_uttered", {"message": "one too many", "session_id": session})
         assert refused.wait(30)
     finally:
         client.disconnect()
     assert len(errors) == 1 and "slow down" in errors[0], errors
-    assert customer_texts(limited_bot, session) == [f"hi number {i}" for i in range(BURST)]
+    deadline = time.monotonic() + 30  # a turn still running when its first reply arrived is recorded by now
+    while len(customer_texts(limited_bot, session)) < BURST and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert customer_texts(limited_bot, session) == GREETINGS  # "one too many" was not processed
