@@ -112,8 +112,9 @@ NEW_ENTRY = """entries:
 """
 
 
-def test_a_knowledge_base_rebuild_reaches_every_action_server(prod: ProductionRun) -> None:
-    """Both action servers follow the one index's CURRENT pointer: no restart, no copy."""
+def test_a_knowledge_base_rebuild_reaches_every_rasa_replica(prod: ProductionRun) -> None:
+    """Both Rasa replicas (which search and answer the FAQ in process) follow the one index's
+    CURRENT pointer: no restart, no copy."""
     from faq_index.build import build
     from faq_index.train import current_model
 
@@ -122,14 +123,15 @@ def test_a_knowledge_base_rebuild_reaches_every_action_server(prod: ProductionRu
     build(settings.kb_dir, settings.index_dir, english_model=current_model(settings.encoders_dir)[0], progress=False,
           calibration_dir=settings.calibration_dir)
     time.sleep(3 * settings.index_poll_seconds + 2)
-    actions = [p["pid"] for p in prod.state()["processes"] if p["name"].startswith("action server")]
-    before = [cpu_seconds(pid) for pid in actions]
-    for i in range(8):  # nginx spreads Rasa's action calls over both action servers
+    replicas = [p["pid"] for p in prod.state()["processes"] if p["name"].startswith("rasa server")]
+    assert len(replicas) == 2
+    before = [cpu_seconds(pid) for pid in replicas]
+    for i in range(8):  # nginx spreads the customers over both replicas
         reply = requests.post(prod.webhook, json={"sender": f"kb-{uuid.uuid4().hex[:6]}-{i}",
                                                   "message": "Do you offer gift wrapping for bicycles?"}, timeout=120)
         assert reply.status_code == 200
         assert "kraft paper" in " ".join(m.get("text", "") for m in reply.json()), reply.json()
-    assert all(cpu_seconds(pid) > b for pid, b in zip(actions, before)), "both action servers answered"
+    assert all(cpu_seconds(pid) > b for pid, b in zip(replicas, before)), "both replicas answered"
 
 
 def test_erasing_a_customer_leaves_no_trace_in_any_table_or_the_event_queue(prod: ProductionRun) -> None:

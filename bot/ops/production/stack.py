@@ -19,6 +19,7 @@ operators (and the resilience tests) can find them.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from dataclasses import dataclass, replace
@@ -112,7 +113,11 @@ class ProductionStack(Stack):
             "processes": [{"name": s.name, "pid": s.process.pid if s.process else None, "health": s.health_url,
                            "log": str(s.log_path)} for s in self.services],
         }
-        path.write_text(json.dumps(state, indent=1), encoding="utf-8")
+        # Replaced in one step: an operator's script (or the resilience tests, which once read
+        # it empty mid-write during a restart) sees the old file or the new one, never half.
+        staged = path.with_suffix(".json.tmp")
+        staged.write_text(json.dumps(state, indent=1), encoding="utf-8")
+        os.replace(staged, path)
         return path
 
 
