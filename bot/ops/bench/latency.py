@@ -110,6 +110,7 @@ def _records_check(database_url: str, result: LoadResult) -> dict:
 
 def run(turns: int, users: int, per_user: int, chart: Path | None) -> dict:
     """Start our stack and the stock bot on free ports, load both, report, stop both."""
+    from bot.ops.bench.production import rss_mb
     from bot.ops.bench.stock_bot import stock_service
     from bot.ops.runner import free_port
 
@@ -125,9 +126,9 @@ def run(turns: int, users: int, per_user: int, chart: Path | None) -> dict:
         ours = _measure(f"{settings.rasa_url}/webhooks/rest/webhook", "ours", questions, turns, users, per_user)
         report["records"] = _records_check(settings.database_url, ours.pop("_many"))
         report["ours"] = ours
-        report["memory_mib"] = {service.name: _group_rss_mib(service.process.pid)
+        report["memory_mib"] = {service.name: rss_mb(service.process.pid)
                                 for service in stack.services if service.process is not None}
-        report["memory_mib"]["total"] = sum(report["memory_mib"].values())
+        report["memory_mib"]["total"] = round(sum(report["memory_mib"].values()), 1)
     finally:
         stack.stop()
     stock_port = free_port()
@@ -149,21 +150,6 @@ def run(turns: int, users: int, per_user: int, chart: Path | None) -> dict:
     if chart is not None:
         _chart(report, users, chart)
     return report
-
-
-def _group_rss_mib(group: int) -> int:
-    """Resident memory of every process in a service's process group (each service runs in its own)."""
-    total_kib = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) != group:  # field 5 of /proc/<pid>/stat: the process group
-                continue
-            status = (stat.parent / "status").read_text()
-        except (OSError, IndexError, ValueError):  # gone meanwhile
-            continue
-        total_kib += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
-    return total_kib // 1024
 
 
 def _wait(service, timeout: float = 180) -> None:  # type: ignore[no-untyped-def]

@@ -65,13 +65,13 @@ def _measure(stack: Stack, questions: list[str], per_user: int, name: str) -> di
         for users in LOADS:
             load = asyncio.run(_load(url, users, per_user, users, questions, f"{name}: {users} users"))
             result[f"{users}_users"] = load.summary()
-        result["memory_mb"] = {s.name: _rss_mb(s.process.pid) for s in stack.services if s.process}
+        result["memory_mb"] = {s.name: rss_mb(s.process.pid) for s in stack.services if s.process}
     finally:
         stack.stop()
     return result
 
 
-def _rss_mb(pid: int) -> float:
+def rss_mb(pid: int) -> float:
     """Resident memory of a process and its children (nginx workers, Rasa's helpers)."""
     total = 0
     for candidate in [pid, *_children(pid)]:

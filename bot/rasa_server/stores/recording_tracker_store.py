@@ -40,7 +40,7 @@ import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SerializedTrackerAsText, TrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import Event, SessionStarted, UserUttered
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import Session
 
@@ -115,12 +115,12 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
                 if stored > len(events) or events[stored - 1].timestamp != last.timestamp:
                     raise NotAContinuation(f"conversation {tracker.sender_id!r}: the tracker does not continue "
                                            f"the {stored} stored events (it was started anew)")
-            start = _last_customer_message(events, stored)
-            window = [event.as_dict() for event in itertools.islice(events, start, None)]
-            new_events = [self._redacted_event(data) for data in window[stored - start:]]
+            context = _back_to_last_customer_message(events, stored)
+            window = [*context, *(event.as_dict() for event in itertools.islice(events, stored, None))]
+            new_events = [self._redacted_event(data) for data in window[len(context):]]
             for data in new_events:
                 session.add(_event_row(tracker.sender_id, data))
-            records = records_from_events(tracker.sender_id, window, stored - start)
+            records = records_from_events(tracker.sender_id, window, len(context))
             if records:
                 session.execute(sa.insert(InteractionRecord), [self._redacted_record(r) for r in records])
         return new_events
@@ -189,14 +189,16 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
         return query.order_by(ConversationEvent.id)
 
 
-def _last_customer_message(events: Sequence[Event], before: int) -> int:
-    """Where the record context of the events from `before` on starts: the customer's last
-    message before them (record_mapping takes the customer, channel and timing from it), else 0."""
+def _back_to_last_customer_message(events: Sequence[Event], before: int) -> list[dict[str, Any]]:
+    """The stored events the records of the events from `before` on need, serialised: back to
+    the customer's last message (record_mapping takes the customer, channel and timing from
+    it), or all of them when there is none."""
+    context: list[dict[str, Any]] = []
     for position in range(min(before, len(events)) - 1, -1, -1):
-        event = events[position]
-        if isinstance(event, UserUttered) and not is_external(event.as_dict()):
-            return position
-    return 0
+        context.append(events[position].as_dict())
+        if context[-1].get("event") == "user" and not is_external(context[-1]):
+            break
+    return context[::-1]
 
 
 def _event_row(sender_id: str, data: dict[str, Any]) -> ConversationEvent:
