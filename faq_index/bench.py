@@ -61,6 +61,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from faq_index import bench_scale
 from faq_index.decide import Thresholds, decide
 from faq_index.encoder import DEFAULT_MODEL, Encoder, SentenceTransformerEncoder, load_encoder
 from faq_index.index import VectorIndex
@@ -438,7 +439,6 @@ def run(args: argparse.Namespace) -> dict:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The `bench` subcommand's options."""
-    from faq_index import bench_scale
     from faq_index.train import EPOCHS
 
     parser.add_argument("what", nargs="?", default="quality", choices=["quality", "scale"],
@@ -464,8 +464,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     if args.what == "scale":
-        from faq_index import bench_scale
-
         return bench_scale.main(args)
     if args.dataset is None:
         raise SystemExit("bench needs --dataset banking77|clinc150|csv (or: bench scale)")
