@@ -176,6 +176,20 @@ def load_encoder(name: str = DEFAULT_MODEL) -> Encoder:
         return _cache[name]
 
 
+INT8_DIR = "int8"  # where `faq_index.train` writes a tuned model's int8 export, inside the model
+
+
+def local_encoder(path: str) -> Encoder:
+    """A local sentence-transformers model directory (a fine-tuned one), in its fastest form: its
+    int8 ONNX export when it has one (faq_index/int8.py: about 2.5 ms a query instead of 10-14,
+    no torch in the process, top-1 within 0.4 pt), else the torch model. A new object each call."""
+    from faq_index.int8 import MODEL_FILE, OnnxEncoder
+
+    if os.path.exists(os.path.join(path, INT8_DIR, MODEL_FILE)):
+        return OnnxEncoder(os.path.join(path, INT8_DIR), name=path)
+    return SentenceTransformerEncoder(path, path)
+
+
 def _create(name: str) -> Encoder:
     if name == DEFAULT_MODEL:
         try:
@@ -193,7 +207,6 @@ def _create(name: str) -> Encoder:
     if name == E5_MULTILINGUAL:
         return E5Encoder()
     if os.path.isdir(name):
-        # A fine-tuned or other local sentence-transformers model directory.
-        return SentenceTransformerEncoder(name, name)
+        return local_encoder(name)
     raise ValueError(f"unknown encoder '{name}': use '{DEFAULT_MODEL}', '{USE_MULTILINGUAL}', "
                      f"'{E5_MULTILINGUAL}' or a local model directory")

@@ -20,14 +20,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from faq_index.encoder import DEFAULT_MODEL, SentenceTransformerEncoder, load_encoder
+from faq_index.encoder import DEFAULT_MODEL, INT8_DIR, SentenceTransformerEncoder, load_encoder, local_encoder
 
 EPOCHS = 4
 BATCH_SIZE = 32
 LEARNING_RATE = 3e-5
 SCALE = 20.0  # cosine similarities are multiplied by this before the softmax
 HELD_OUT_PER_ENTRY = 2
-RECIPE = 4  # bump when the training procedure changes, so models trained the old way are redone
+RECIPE = 5  # bump when the training procedure changes, so models trained the old way are redone
+# (5: the tuned model is exported to int8 ONNX and its thresholds calibrated on that export)
 
 
 def fine_tune(
@@ -108,6 +109,11 @@ def ensure_tuned(kb_dir: str | Path, encoders_dir: str | Path, progress: bool = 
     groups, held_out = _split(entries)
     out = fine_tune(groups, Path(encoders_dir) / name, progress=progress,
                     extra={"kb_hash": content_hash, "recipe": RECIPE})
+    # Every process that searches runs the int8 export (faq_index.encoder.local_encoder): torch
+    # is needed only here, where the encoder is tuned.
+    from faq_index.int8 import export_int8
+
+    export_int8(out, out / INT8_DIR)
     _calibrate_on_held_out(out, entries, held_out)
     tmp = Path(encoders_dir) / "CURRENT.tmp"
     tmp.write_text(name + "\n", encoding="utf-8")
@@ -140,7 +146,8 @@ def _split(entries: list) -> tuple[list[list[str]], set[str]]:
 
 
 def _calibrate_on_held_out(model_dir: Path, entries: list, held_out: set[str]) -> None:
-    """Thresholds for the tuned model from wordings it never saw; stored beside the model."""
+    """Thresholds for the tuned model, as it runs (its int8 export), from wordings it never saw;
+    stored beside the model."""
     import numpy as np
 
     from faq_index.decide import calibrate
@@ -150,7 +157,7 @@ def _calibrate_on_held_out(model_dir: Path, entries: list, held_out: set[str]) -
     wordings = [e.texts_in(e.languages[0]) for e in entries]
     texts = [t for w in wordings for t in w]
     owners = np.asarray([i for i, w in enumerate(wordings) for _ in w], dtype=np.int32)
-    encoder = SentenceTransformerEncoder(str(model_dir), str(model_dir))
+    encoder = local_encoder(str(model_dir))
     vectors, answers = encoder.encode(texts), encoder.encode([e.answer for e in entries])
     mask = np.asarray([t in held_out for t in texts])
     thresholds, stats = calibrate(vectors, owners, answers, mask, method="held-out wordings, tuned encoder")

@@ -8,9 +8,9 @@ so it loads an encoder only if it ever has to search itself.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
+import sys
 import threading
 
 from bot.config import load_settings
@@ -36,7 +36,9 @@ def search(text: str, k: int = 3) -> SearchResult:
     """Search the live index on this thread (the first call loads the encoders)."""
     index = faq_index()
     _limit_threads()
-    return index.search(text, k)
+    result = index.search(text, k)
+    _limit_threads()  # again once the first search has loaded the encoders
+    return result
 
 
 def warm_up() -> None:
@@ -45,13 +47,14 @@ def warm_up() -> None:
     search("预热")
 
 
-@functools.cache
 def _limit_threads() -> None:
-    import torch
-
-    # One thread per encode: requests are short and many. torch's default (all cores) spins
-    # idle OpenMP threads and starved the Rasa server under load (measured in the action
-    # server before the search moved into the Rasa server; the same holds here).
-    torch.set_num_threads(1)
-    # The same for the multilingual encoder's OpenMP (read when its library loads).
+    """One thread per encode: requests are short and many. torch's default (all cores) spins idle
+    OpenMP threads and starved the Rasa server under load (measured in the action server before
+    the search moved into the Rasa server; the same holds here)."""
+    # The multilingual encoder's OpenMP reads this when its library loads.
     os.environ["OMP_NUM_THREADS"] = "1"
+    # The tuned English encoder runs in onnxruntime on one thread (faq_index/int8.py); torch is
+    # in the process only for an untuned KB's base model, loaded by the first search.
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != 1:
+        torch.set_num_threads(1)

