@@ -7,6 +7,7 @@ Set WIDGET_SCREENSHOT=docs/img/widget.png to save the README's screenshot from t
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -65,13 +66,12 @@ def test_faq_buttons_reload_agent_and_markup(bot: RunningBot, browser: object) -
     assert page.locator(".log img, .log script").count() == 0
 
     said_before_reload = page.locator(".msg").count()
+    session = session_of(page)
     page.reload()
     expect(page.locator(".msg")).to_have_count(said_before_reload)  # the panel reopens with the history
     ask(page, "can I pay with paypal?")
-    conversations = {r["conversation_id"] for r in iter_records(bot.settings.database_url)
-                     if r["channel"] == "widget"}
-    assert len(conversations) == 1  # one conversation across the reload
-    [session] = conversations
+    assert session_of(page) == session  # one conversation across the reload
+    assert customer_records(bot, session, "how long does delivery take?") and customer_records(bot, session, "paypal")
 
     rasa_push.send_agent_message(bot.settings, session, "Hi, this is Alice. I'm looking at your order now.", "alice")
     agent = page.locator(".msg.agent")
@@ -100,3 +100,93 @@ def test_keyboard_and_phone_screen(bot: RunningBot, browser: object) -> None:
     expect(dialog).to_be_hidden()
     assert bubble.get_attribute("aria-expanded") == "false"
     page.close()
+
+
+def session_of(page: object) -> str:
+    """The conversation id the widget keeps in this browser."""
+    kept = page.evaluate("Object.entries(localStorage).find(([key]) => key.startsWith('brightcart-chat:'))[1]")
+    return json.loads(kept)["sessionId"]
+
+
+def customer_asking(bot: RunningBot, browser: object, question: str) -> tuple[object, object]:
+    """A new browser (its own storage) on the shop, the chat opened and `question` answered."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{bot.settings.console_url}/shop")
+    open_chat(page)
+    ask(page, question)
+    return context, page
+
+
+def customer_records(bot: RunningBot, session: str, containing: str) -> list[dict]:
+    return [r for r in iter_records(bot.settings.database_url)
+            if r["conversation_id"] == session and r["actor"] == "customer" and containing in (r["text"] or "")]
+
+
+def test_a_message_typed_offline_is_sent_once_on_reconnect_with_what_the_agent_said_meanwhile(
+        bot: RunningBot, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    context, page = customer_asking(bot, browser, "how long does delivery take?")
+    session = session_of(page)
+    answers = page.locator(".msg.bot").count()
+
+    context.set_offline(True)
+    expect(page.locator(".status")).to_have_text("reconnecting…", timeout=60000)
+    page.fill("textarea#input", "can I pay with paypal?")
+    page.keyboard.press("Enter")
+    pending = page.locator(".msg.customer.pending")
+    expect(pending).to_have_count(1)  # shown as not sent yet, never as sent
+    expect(pending.locator(".state")).to_have_text("Sending…")
+    rasa_push.send_agent_message(bot.settings, session, "Hello from Bob while you were away.", "bob")
+
+    context.set_offline(False)
+    expect(page.locator(".msg.agent .text")).to_have_text("Hello from Bob while you were away.", timeout=60000)
+    expect(page.locator(".msg.customer.pending")).to_have_count(0, timeout=60000)
+    expect(page.locator(".msg.customer .text").last).to_have_text("can I pay with paypal?")
+    expect(page.locator(".msg.bot")).to_have_count(answers + 1, timeout=30000)  # and answered
+    assert page.locator(".error").text_content() == ""  # no internal error text, ever
+    assert len(customer_records(bot, session, "paypal")) == 1  # sent once
+
+    page.reload()  # the history comes back in order, opened at the latest message
+    expect(page.locator(".status")).to_have_text("")  # connected
+    texts = page.locator(".msg .text").all_text_contents()
+    assert texts.index("how long does delivery take?") < texts.index("Hello from Bob while you were away.") \
+        < texts.index("can I pay with paypal?")
+    assert page.locator(".msg time").count() == page.locator(".msg").count()  # every message has its time
+    at_bottom = ("(() => { const log = document.querySelector('#brightcart-chat').shadowRoot.querySelector('.log');"
+                 " return log.scrollHeight - log.scrollTop - log.clientHeight < 4; })()")
+    page.wait_for_function(at_bottom)
+    context.close()
+
+
+def test_a_second_tab_shows_the_customers_questions_as_well_as_the_answers(bot: RunningBot, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    context, first = customer_asking(bot, browser, "do you ship abroad?")
+    second = context.new_page()
+    second.goto(f"{bot.settings.console_url}/shop")
+    expect(second.locator(".msg")).to_have_count(first.locator(".msg").count(), timeout=30000)
+    ask(first, "how long does delivery take?")
+    expect(second.locator(".msg.customer .text").last).to_have_text("how long does delivery take?", timeout=30000)
+    expect(second.locator(".msg .text")).to_have_text(first.locator(".msg .text").all_text_contents(), timeout=30000)
+    context.close()
+
+
+def test_with_the_panel_closed_a_message_shows_an_unread_count_and_a_preview_with_links(
+        bot: RunningBot, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    context, page = customer_asking(bot, browser, "hello")
+    page.keyboard.press("Escape")
+    rasa_push.send_agent_message(bot.settings, session_of(page), "Your label: https://brightcart.example/returns/label.",
+                                 "carol")
+    expect(page.locator(".badge")).to_have_text("1", timeout=30000)
+    expect(page.locator(".preview")).to_have_text("carol: Your label: https://brightcart.example/returns/label.")
+    expect(page.get_by_role("button", name="Open chat with Brightcart (1 unread)")).to_be_visible()
+    page.locator(".preview").click()
+    expect(page.locator(".badge")).to_be_hidden()
+    link = page.locator(".msg.agent a")
+    expect(link).to_have_attribute("href", "https://brightcart.example/returns/label")  # not the full stop
+    assert set(link.get_attribute("rel").split()) >= {"noopener", "noreferrer"}
+    context.close()

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -47,6 +48,16 @@ def test_faq_question_gets_the_knowledge_base_answer(bot: RunningBot) -> None:
     assert result.top.id.startswith("delivery")
 
 
+def test_the_rasa_server_answers_faq_turns_without_loading_torch(bot: RunningBot) -> None:
+    """The tuned encoder runs as its int8 export (faq_index.encoder.local_encoder): torch, about
+    400 MB and seconds of start-up, stays out of the serving process."""
+    assert bot.say(sender(), "can i pay with paypal?")
+    [rasa] = [s for s in bot.stack.services if s.name == "rasa server"]
+    maps = Path(f"/proc/{rasa.process.pid}/maps").read_text()
+    assert "onnxruntime" in maps
+    assert "libtorch" not in maps
+
+
 def test_reworded_question_finds_the_entry_by_meaning(bot: RunningBot) -> None:
     """No shared keywords with the entry: answered directly, or offered first when less sure."""
     question = "i bought a lamp three weeks ago, is it too late to send it back?"
@@ -61,7 +72,8 @@ def test_vague_question_gets_did_you_mean_buttons_that_select_an_entry(bot: Runn
     index = snapshot(bot)
     vague = next(
         (q for q in ("problem with my order", "question about money", "something about my account",
-                     "help with the package", "what about the code", "payment question", "about my delivery")
+                     "help with the package", "what about the code", "payment question", "about my delivery",
+                         "my account", "returns", "refund question", "issue with payment", "account help")
          if index.search(q).decision == "suggest" and len(index.search(q).candidates) >= 2),
         None,
     )
@@ -199,26 +211,31 @@ def test_a_callback_turn_that_cannot_be_recorded_posts_nothing_and_is_answered_5
     assert [r["text"] for r in records] == ["how long does delivery take?", replies[0]["text"]]
 
 
-def test_a_widget_turn_that_cannot_be_recorded_shows_an_error_and_no_reply(bot: RunningBot) -> None:
+def test_a_widget_message_is_acknowledged_once_recorded_and_never_run_twice(bot: RunningBot) -> None:
+    """Not recorded: "retry" and no reply; sent again with the same id: recorded and answered;
+    a third time (the widget never heard the acknowledgement): acknowledged, not run again."""
     session = f"w{uuid.uuid4().hex[:12]}"
-    confirmed, replied, errored = threading.Event(), threading.Event(), threading.Event()
+    replied = threading.Event()
     replies: list[str] = []
     client = socketio.Client()
-    client.on("session_confirm", lambda _id: confirmed.set())
     client.on("bot_uttered", lambda message: (replies.append(message.get("text", "")), replied.set()))
-    client.on("error_message", lambda _message: errored.set())
     client.connect(bot.settings.rasa_url, transports=["polling"], socketio_path="socket.io")
+    message = {"message": "how long does delivery take?", "session_id": session, "id": "m-1"}
     try:
-        client.emit("session_request", {"session_id": session})
-        assert confirmed.wait(30)
+        joined = client.call("session_request", {"session_id": session}, timeout=30)
+        assert joined == {"session_id": session, "messages": []}
         with records_unwritable(bot):
-            client.emit("user_uttered", {"message": "how long does delivery take?", "session_id": session})
-            assert errored.wait(30)
+            ack = client.call("user_uttered", message, timeout=60)
+        assert ack["status"] == "retry" and "sent again" in ack["error"]  # words for a customer, not a fault
         time.sleep(1)  # a reply would have arrived by now
         assert replies == []
-        client.emit("user_uttered", {"message": "how long does delivery take?", "session_id": session})
-        assert replied.wait(60)
+        assert client.call("user_uttered", message, timeout=60) == {"status": "recorded"}
+        assert replied.wait(30)
+        assert client.call("user_uttered", message, timeout=60) == {"status": "recorded", "duplicate": True}
+        history = client.call("session_request", {"session_id": session}, timeout=30)["messages"]
     finally:
         client.disconnect()
     records = [json.loads(line) for line in export(bot, "--conversation", session).splitlines()]
     assert [r["text"] for r in records] == ["how long does delivery take?", replies[0]]
+    assert [(m["who"], m["text"], m.get("id")) for m in history] == [
+        ("customer", "how long does delivery take?", "m-1"), ("bot", replies[0], None)]

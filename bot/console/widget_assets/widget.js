@@ -3,19 +3,29 @@
 // data-server is the Rasa server (socket.io channel bot.rasa_server.channels.widget.WidgetInput).
 // Served concatenated after the socket.io client (window.io). Everything runs inside a
 // shadow root, so the shop's CSS and ours do not mix. Every message is put on the page with
-// textContent: HTML in a message is shown, never run.
+// textContent (web addresses as links): HTML in a message is shown, never run.
+//
+// Nothing is lost either way: what the customer types goes into an outbox in localStorage and
+// is shown as "Sending…" until the server acknowledges it recorded; on every (re)connect the
+// log is replaced by the conversation as recorded (bot/rasa_server/channels/widget_history.py),
+// so an agent's message sent while this tab was offline, and what another tab said, appear;
+// then the outbox is sent again, one message at a time, each with its id (the server runs an id
+// once). With the panel closed, a reply shows an unread count and a preview on the bubble.
 (function () {
   "use strict";
   var script = document.currentScript;
   var server = (script && script.dataset.server) || window.location.origin.replace(/:\d+$/, ":5005");
   var title = (script && script.dataset.title) || "Brightcart help";
   var KEY = "brightcart-chat:" + server;
-  var MAX_HISTORY = 200;
-  var TYPING_TIMEOUT_MS = 20000;
+  var MAX_MESSAGES = 200;                  // as many as the server sends back (widget_history.py)
+  var RETRY_MS = [2000, 5000, 10000, 30000]; // a message the server could not record yet is sent again
 
-  var stored = load();
   var socket = null;
-  var typingTimer = null;
+  var synced = false;      // the log shows the conversation as recorded (after session_request)
+  var early = [];          // live messages that arrived while it was being fetched
+  var messages = [];       // what the log shows, oldest first: {who, text, at, id?, agent?, buttons?}
+  var sending = null;      // the outbox message waiting for the server's acknowledgement
+  var retries = 0, retryTimer = null, unread = 0;
 
   var host = document.createElement("div");
   host.id = "brightcart-chat";
@@ -49,12 +59,23 @@
     "form { display: flex; gap: 6px; padding: 10px; border-top: 1px solid #e5e7eb; }",
     "textarea { flex: 1; resize: none; border: 1px solid #d1d5db; border-radius: 8px; padding: 8px; height: 42px; }",
     "form button { background: #2563eb; color: #fff; border: 0; border-radius: 8px; padding: 0 14px; cursor: pointer; }",
+    ".msg time { display: block; font-size: 11px; opacity: .7; margin-top: 3px; }",
+    ".msg.pending { opacity: .75; }",
+    ".msg .state { display: block; font-size: 11px; margin-top: 3px; }",
+    ".msg a { color: inherit; text-decoration: underline; }",
+    ".badge { position: absolute; top: -4px; right: -4px; min-width: 22px; height: 22px; border-radius: 11px; background: #dc2626;",
+    "  color: #fff; font-size: 12px; font-weight: 700; display: grid; place-items: center; padding: 0 5px; }",
+    ".badge[hidden], .preview[hidden] { display: none; }",
+    ".preview { position: fixed; right: 20px; bottom: 92px; max-width: 300px; background: #fff; color: #111827; border-radius: 12px;",
+    "  box-shadow: 0 4px 14px #0004; padding: 10px 12px; z-index: 2147483646; cursor: pointer; border: 0; text-align: left; }",
     ".sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }",
     "@media (max-width: 480px) { .panel { right: 0; bottom: 0; width: 100vw; height: 100vh; max-height: 100vh; border-radius: 0; }",
     "  .bubble { right: 14px; bottom: 14px; } }",
     "</style>",
     '<button class="bubble" type="button" aria-label="Open chat with Brightcart" aria-expanded="false" aria-controls="panel">' +
-      '<svg width="30" height="30" viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg></button>',
+      '<svg width="30" height="30" viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>' +
+      '<span class="badge" hidden></span></button>',
+    '<button class="preview" type="button" hidden></button>',
     '<section class="panel" id="panel" role="dialog" aria-label="Chat with Brightcart" hidden>',
     '  <header><h2></h2><span class="status" role="status"></span>',
     '    <button class="close" type="button" aria-label="Close chat">×</button></header>',
@@ -68,40 +89,87 @@
 
   var $ = function (selector) { return root.querySelector(selector); };
   var bubble = $(".bubble"), panel = $(".panel"), log = $(".log"), input = $("#input");
+  var badge = $(".badge"), preview = $(".preview");
   $("h2").textContent = title;
 
+  // --- what this browser keeps (localStorage, shared by its tabs: always read before changing) ---
   function load() {
-    try { return JSON.parse(window.localStorage.getItem(KEY)) || { sessionId: null, history: [], open: false }; }
-    catch (e) { return { sessionId: null, history: [], open: false }; }
+    var empty = { sessionId: null, open: false, outbox: [], mine: {}, shown: [] };
+    try { return Object.assign(empty, JSON.parse(window.localStorage.getItem(KEY)) || {}); }
+    catch (e) { return empty; }
   }
-  function save() {
-    stored.history = stored.history.slice(-MAX_HISTORY);
+  function change(fn) {
+    var stored = load();
+    fn(stored);
     try { window.localStorage.setItem(KEY, JSON.stringify(stored)); } catch (e) { /* private mode: no memory */ }
+    return stored;
+  }
+  function newId() {
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
   }
 
-  function render(entry) {
-    if (entry.kind === "buttons") return renderButtons(entry);
+  // --- the log: the recorded conversation, then what is still in the outbox -------------------
+  function render() {
+    log.textContent = "";
+    messages.forEach(function (m) { renderMessage(m, false); });
+    var last = messages[messages.length - 1];
+    if (last && last.buttons && last.buttons.length) renderButtons(last.buttons);
+    load().outbox.forEach(function (m) { renderMessage({ who: "customer", text: m.shown, at: m.at, id: m.id }, true); });
+    if (sending) renderTyping();
+    log.scrollTop = log.scrollHeight;  // a reload opens at the latest message
+    if (synced) change(function (s) { s.shown = messages.slice(-50); });  // shown at once on the next page
+  }
+
+  function renderMessage(m, pending) {
+    if (!m.text) return;  // a message of buttons only: its row follows
     var item = document.createElement("li");
-    item.className = "msg " + entry.who;
-    if (entry.who === "agent") {
+    item.className = "msg " + m.who + (pending ? " pending" : "");
+    if (m.who === "agent") {
       var who = document.createElement("span");
       who.className = "who";
-      who.textContent = entry.agent + " (Brightcart team)";
+      who.textContent = m.agent + " (Brightcart team)";
       item.appendChild(who);
     }
     var text = document.createElement("span");
     text.className = "text";
-    text.textContent = entry.text;
+    linkify(text, m.text);
     item.appendChild(text);
+    if (pending) {
+      var state = document.createElement("span");
+      state.className = "state";
+      state.textContent = retries ? "Not sent yet: trying again…" : "Sending…";
+      item.appendChild(state);
+    } else if (m.at) {
+      var when = document.createElement("time");
+      var date = new Date(m.at * 1000);
+      when.dateTime = date.toISOString();
+      when.textContent = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      item.appendChild(when);
+    }
     log.appendChild(item);
-    log.scrollTop = log.scrollHeight;
   }
 
-  function renderButtons(entry) {
+  // Web addresses become links; everything else stays text (textContent: markup is shown, never run).
+  function linkify(element, text) {
+    var pattern = /https?:\/\/[^\s<>"]+[^\s<>".,;:!?)]/g, at = 0, match;
+    while ((match = pattern.exec(text)) !== null) {
+      element.appendChild(document.createTextNode(text.slice(at, match.index)));
+      var link = document.createElement("a");
+      link.href = match[0];
+      link.textContent = match[0];
+      link.target = "_blank";
+      link.rel = "noopener noreferrer nofollow";
+      element.appendChild(link);
+      at = match.index + match[0].length;
+    }
+    element.appendChild(document.createTextNode(text.slice(at)));
+  }
+
+  function renderButtons(buttons) {
     var row = document.createElement("li");
     row.className = "buttons";
     row.setAttribute("aria-label", "Choices");
-    entry.buttons.forEach(function (b) {
+    buttons.forEach(function (b) {
       var button = document.createElement("button");
       button.type = "button";
       button.textContent = b.title;
@@ -109,26 +177,110 @@
       row.appendChild(button);
     });
     log.appendChild(row);
-    log.scrollTop = log.scrollHeight;
   }
 
-  function remember(entry) { stored.history.push(entry); save(); render(entry); }
-
-  function setTyping(on) {
-    var old = root.querySelector(".typing");
-    if (old) old.remove();
-    clearTimeout(typingTimer);
-    if (!on) return;
+  function renderTyping() {
     var typing = document.createElement("li");
     typing.className = "typing";
     typing.textContent = "Brightcart is typing…";
     log.appendChild(typing);
-    log.scrollTop = log.scrollHeight;
-    typingTimer = setTimeout(function () { setTyping(false); }, TYPING_TIMEOUT_MS);
   }
 
   function status(text) { $(".status").textContent = text; }
   function error(text) { $(".error").textContent = text || ""; }
+
+  // --- messages in: the recorded conversation on (re)connect, then live ones ------------------
+  function withOwnWording(m) {
+    var mine = m.id && load().mine[m.id];
+    return mine ? Object.assign({}, m, { text: mine }) : m;  // stored texts are redacted; ours are not
+  }
+
+  function showRecorded(recorded) {
+    messages = recorded.map(withOwnWording);
+    var ids = {};
+    messages.forEach(function (m) { if (m.id) ids[m.id] = true; });
+    change(function (s) { s.outbox = s.outbox.filter(function (m) { return !ids[m.id]; }); });
+    early.forEach(function (m) { if (!alreadyShown(m)) messages.push(m); });
+    early = [];
+    synced = true;
+    render();
+    flush();
+  }
+
+  // A live message that raced the fetch of the conversation may be in both.
+  function alreadyShown(m) {
+    return messages.slice(-10).some(function (old) {
+      return (m.id && old.id === m.id) || (old.who === m.who && old.text === m.text && Math.abs((old.at || 0) - (m.at || 0)) < 5);
+    });
+  }
+
+  function arrived(m) {
+    if (!synced) { early.push(m); return; }
+    if (m.id) change(function (s) { s.outbox = s.outbox.filter(function (o) { return o.id !== m.id; }); });
+    if (m.who === "customer" && alreadyShown(m)) return;
+    messages.push(m);
+    messages = messages.slice(-MAX_MESSAGES);
+    if (m.who !== "customer" && panel.hidden) notify(m);
+    render();
+  }
+
+  function notify(m) {
+    unread += 1;
+    badge.textContent = String(unread);
+    badge.hidden = false;
+    bubble.setAttribute("aria-label", "Open chat with Brightcart (" + unread + " unread)");
+    preview.textContent = (m.agent ? m.agent + ": " : "") + (m.text.length > 90 ? m.text.slice(0, 89) + "…" : m.text);
+    preview.hidden = false;
+  }
+  function clearUnread() {
+    unread = 0;
+    badge.hidden = true;
+    preview.hidden = true;
+    bubble.setAttribute("aria-label", "Open chat with Brightcart");
+  }
+
+  // --- messages out: an outbox, sent one at a time, kept until the server has recorded it ------
+  function send(text, shown) {
+    text = text.trim();
+    if (!text) return;
+    error("");
+    var m = { id: newId(), text: text, shown: shown || text, at: Date.now() / 1000 };
+    change(function (s) {
+      s.outbox.push(m);
+      s.mine[m.id] = m.shown;
+      var ids = Object.keys(s.mine);
+      ids.slice(0, Math.max(0, ids.length - MAX_MESSAGES)).forEach(function (id) { delete s.mine[id]; });
+    });
+    render();
+    flush();
+  }
+
+  function flush() {
+    var next = load().outbox[0];
+    if (!next || sending || !synced || !socket || !socket.connected) return;
+    sending = next;
+    render();
+    var stored = load();
+    socket.emit("user_uttered", { message: next.text, session_id: stored.sessionId, id: next.id }, function (ack) {
+      sending = null;
+      if (ack && ack.status === "retry") {
+        retries += 1;
+        clearTimeout(retryTimer);
+        retryTimer = setTimeout(flush, RETRY_MS[Math.min(retries - 1, RETRY_MS.length - 1)]);
+        render();
+        return;
+      }
+      retries = 0;
+      // recorded (shown by its customer_uttered) or refused (too long, too fast): out of the outbox
+      change(function (s) { s.outbox = s.outbox.filter(function (o) { return o.id !== next.id; }); });
+      if (ack && ack.status === "refused") {
+        error(ack.error);
+        if (!input.value) input.value = next.shown;  // theirs to edit and send again
+      }
+      render();
+      flush();
+    });
+  }
 
   function connect() {
     if (socket) return;
@@ -136,52 +288,54 @@
     socket = window.io(server, { transports: ["websocket"], reconnection: true, reconnectionDelayMax: 10000 });
     socket.on("connect", function () {
       status("");
-      socket.emit("session_request", { session_id: stored.sessionId });
+      synced = false;
+      sending = null;  // an acknowledgement lost with the old connection: the conversation says
+      socket.emit("session_request", { session_id: load().sessionId }, function (reply) {
+        change(function (s) { s.sessionId = reply.session_id; });
+        showRecorded(reply.messages);
+      });
     });
     socket.on("disconnect", function () { status("reconnecting…"); });
     socket.on("connect_error", function () { status("reconnecting…"); });
-    socket.on("session_confirm", function (id) { stored.sessionId = id; save(); });
-    socket.on("bot_uttered", function (message) {
-      setTyping(false);
-      if (message.text) remember({ who: message.agent ? "agent" : "bot", text: message.text, agent: message.agent });
-      if (message.buttons && message.buttons.length) remember({ kind: "buttons", buttons: message.buttons });
+    socket.on("customer_uttered", function (m) {
+      arrived(withOwnWording({ who: "customer", text: m.text, at: m.at, id: m.id }));
     });
-    socket.on("error_message", function (message) { setTyping(false); error(message.error); });
-  }
-
-  function send(text, shown) {
-    text = text.trim();
-    if (!text) return;
-    error("");
-    remember({ who: "customer", text: shown || text });
-    setTyping(true);
-    socket.emit("user_uttered", { message: text, session_id: stored.sessionId });
+    socket.on("bot_uttered", function (m) {
+      arrived({ who: m.agent ? "agent" : "bot", text: m.text || "", at: m.at, agent: m.agent, buttons: m.buttons });
+    });
   }
 
   function open(focus) {
     panel.hidden = false;
     bubble.setAttribute("aria-expanded", "true");
-    stored.open = true; save();
+    change(function (s) { s.open = true; });
+    clearUnread();
     connect();
+    render();
     if (focus) input.focus();
   }
   function close() {
     panel.hidden = true;
     bubble.setAttribute("aria-expanded", "false");
-    stored.open = false; save();
+    change(function (s) { s.open = false; });
     bubble.focus();
   }
 
   bubble.addEventListener("click", function () { if (panel.hidden) open(true); else close(); });
+  preview.addEventListener("click", function () { open(true); });
   $(".close").addEventListener("click", close);
   panel.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
   $("form").addEventListener("submit", function (e) { e.preventDefault(); send(input.value); input.value = ""; });
   input.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); send(input.value); input.value = ""; }
   });
+  // Another tab queued a message: this one may send it too (the server runs each id once).
+  window.addEventListener("storage", function (e) { if (e.key === KEY) flush(); });
 
-  stored.history.forEach(render);
+  var initial = load();
+  messages = initial.shown.map(withOwnWording);  // until the server answers (or while offline)
   (document.body || document.documentElement).appendChild(host);
-  if (stored.open) open(false);
-  if (stored.sessionId) connect();  // agents' messages arrive even while the panel is closed
+  render();
+  if (initial.open) open(false);
+  if (initial.sessionId) connect();  // agents' messages arrive even while the panel is closed
 })();

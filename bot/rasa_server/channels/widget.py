@@ -14,9 +14,18 @@ Built on Rasa's socketio channel, with what the widget needs that the stock one 
 - replies are emitted once the turn is recorded; when it could not be, the customer gets an
   `error_message` asking to send it again instead of replies the records do not back.
 
-Events: the widget emits `session_request {session_id}` and `user_uttered {message,
-session_id}`; the server emits `session_confirm <id>`, `bot_uttered {text, buttons?, agent?}`
-and `error_message {error}`.
+- nothing lost either way (bot/rasa_server/channels/widget_history.py): a (re)connecting tab
+  is given the conversation as recorded, and a message is acknowledged only once recorded; the
+  widget keeps what was not acknowledged and sends it again with the same id, which is never
+  run twice;
+- every tab of the conversation sees the customer's message too (`customer_uttered`).
+
+Events: the widget emits `session_request {session_id}` (acknowledged with {session_id,
+messages}: the recorded conversation) and `user_uttered {message, session_id, id}`
+(acknowledged with {status: recorded | refused | retry, error?}); the server emits
+`session_confirm <id>`, `customer_uttered {text, id, at}`, `bot_uttered {text, buttons?,
+agent?, at}` and `error_message {error}` (the reason of a refused message, for clients
+without acknowledgements).
 
 credentials.yml:
 
@@ -26,7 +35,9 @@ credentials.yml:
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -39,12 +50,13 @@ from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
 from bot.config import load_settings
-from bot.rasa_server.channels import outbox, rate_limit
+from bot.rasa_server.channels import outbox, rate_limit, widget_history
 from bot.rasa_server.channels.rest import MAX_MESSAGE_CHARS, clean_text
 
 logger = logging.getLogger(__name__)
 SOCKETIO_PATH = "/socket.io"
 MAX_SESSION_ID_CHARS = 64
+NOT_RECORDED = "Your message hasn't reached us yet: it will be sent again in a moment."
 
 
 class WidgetOutput(OutputChannel):
@@ -54,16 +66,24 @@ class WidgetOutput(OutputChannel):
     def name(cls) -> str:
         return "widget"
 
-    def __init__(self, sio: AsyncServer) -> None:
+    def __init__(self, sio: AsyncServer, said: dict[str, Any] | None = None) -> None:
         self.sio = sio
+        self.said = said  # the customer's message of this turn, shown in every tab before its replies
+
+    async def show_customer_message(self, recipient_id: str) -> None:
+        """`customer_uttered` to the conversation's tabs, once (the sending tab marks it sent)."""
+        said, self.said = self.said, None
+        if said is not None:
+            await self.sio.emit("customer_uttered", said, room=recipient_id)
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         """One `bot_uttered` per message: text, buttons, and the agent's name for agent messages."""
+        await self.show_customer_message(recipient_id)
         text = message.get("text") or ""
         buttons = message.get("buttons") or message.get("quick_replies") or []
         if not text and not buttons:
             return
-        out: dict[str, Any] = {"text": text}
+        out: dict[str, Any] = {"text": text, "at": time.time()}
         if buttons:
             out["buttons"] = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
                               for b in buttons]
@@ -99,10 +119,26 @@ class WidgetInput(InputChannel):
         self.allowed_origins = allowed_origins
         self.sio: AsyncServer | None = None
         self.limiter = rate_limit.for_settings(load_settings())
+        self.in_flight: set[str] = set()  # message ids being handled here: a resend waits for the records
 
     def get_output_channel(self) -> OutputChannel | None:
         """Where pushed messages (agents, status updates) go for a widget conversation."""
         return WidgetOutput(self.sio) if self.sio is not None else None
+
+    async def _join(self, sid: str, session_id: str) -> str:
+        """Attach the socket to the conversation: its room, and its session for later events."""
+        assert self.sio is not None
+        await self.sio.enter_room(sid, session_id)
+        await self.sio.save_session(sid, {"session_id": session_id})
+        return session_id
+
+    async def _already_taken(self, session_id: str, message_id: str) -> bool:
+        """A resent message (the widget lost its connection before the answer): being handled
+        here, or already recorded. Acknowledged, not run again."""
+        if message_id in self.in_flight:
+            return True
+        return await asyncio.to_thread(widget_history.already_recorded, load_settings().database_url,
+                                       session_id, message_id)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.allowed_origins,
@@ -115,43 +151,54 @@ class WidgetInput(InputChannel):
             return response.json({"status": "ok"})
 
         @sio.on("session_request")
-        async def session_request(sid: str, data: Any) -> None:
-            """Continue the browser's conversation (or start one) and join its room."""
+        async def session_request(sid: str, data: Any) -> dict[str, Any]:
+            """Continue the browser's conversation (or start one), join its room, and answer with
+            the conversation as recorded."""
             session_id = data.get("session_id") if isinstance(data, dict) else None
-            if not _valid_session_id(session_id):
-                session_id = uuid.uuid4().hex
-            await sio.enter_room(sid, session_id)
-            await sio.save_session(sid, {"session_id": session_id})
+            session_id = await self._join(sid, session_id if _valid_id(session_id) else uuid.uuid4().hex)
             await sio.emit("session_confirm", session_id, room=sid)
+            messages = await asyncio.to_thread(widget_history.conversation, load_settings().database_url, session_id)
+            return {"session_id": session_id, "messages": messages}
 
         @sio.on("user_uttered")
-        async def user_uttered(sid: str, data: Any) -> None:
-            """Check the message, then hand it to Rasa as the session's conversation."""
+        async def user_uttered(sid: str, data: Any) -> dict[str, Any]:
+            """Check the message, then hand it to Rasa as the session's conversation, once."""
             session_id = (await sio.get_session(sid) or {}).get("session_id")
+            if session_id is None and isinstance(data, dict) and _valid_id(data.get("session_id")):
+                session_id = await self._join(sid, data["session_id"])  # sent before session_request
             problem = _problem(data, session_id)
             if problem is None and self.limiter is not None:
                 decision = self.limiter.check(session_id)
                 problem = None if decision.allowed else rate_limit.slow_down(decision.retry_after)
             if problem:
                 await sio.emit("error_message", {"error": problem}, room=sid)
-                return
-            output = WidgetOutput(sio)
-            message = UserMessage(clean_text(data["message"]), output, session_id,
-                                  input_channel=self.name(), metadata={"customer_id": f"widget:{session_id}"})
+                return {"status": "refused", "error": problem}
+            message_id = data.get("id") if _valid_id(data.get("id")) else uuid.uuid4().hex
+            if await self._already_taken(session_id, message_id):
+                return {"status": "recorded", "duplicate": True}
+            text = clean_text(data["message"])
+            output = WidgetOutput(sio, said={"text": text, "id": message_id, "at": time.time()})
+            message = UserMessage(text, output, session_id, input_channel=self.name(), message_id=message_id,
+                                  metadata={"customer_id": f"widget:{session_id}"})
+            self.in_flight.add(message_id)
             try:
                 await outbox.run_turn(message, output, on_new_message)  # replies sent once recorded
             except Exception as error:  # no reply the records do not back (bot/rasa_server/channels/outbox.py)
                 if not isinstance(error, outbox.Unrecorded):
                     logger.exception("processing a widget message failed")
-                await sio.emit("error_message", {"error": "Sorry, I couldn't process that just now. Please send "
-                                                          "it again."}, room=sid)
+                return {"status": "retry", "error": NOT_RECORDED}
+            finally:
+                self.in_flight.discard(message_id)
+            await output.show_customer_message(session_id)  # a turn with no reply (an agent has it)
+            return {"status": "recorded"}
 
         return webhook
 
 
-def _valid_session_id(session_id: Any) -> bool:
-    return isinstance(session_id, str) and 0 < len(session_id) <= MAX_SESSION_ID_CHARS and \
-        all(ch.isalnum() or ch in "-_" for ch in session_id)
+def _valid_id(value: Any) -> bool:
+    """A session or message id the widget made: letters, digits, '-' and '_', at most 64."""
+    return isinstance(value, str) and 0 < len(value) <= MAX_SESSION_ID_CHARS and \
+        all(ch.isalnum() or ch in "-_" for ch in value)
 
 
 def _problem(data: Any, session_id: str | None) -> str | None:
