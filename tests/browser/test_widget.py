@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from bot.config import channel_credentials
 from bot.domain.handoff import rasa_push
 from bot.domain.storage.records import iter_records
 from faq_index import LiveIndex
 from tests.conftest import RunningBot
 
 pytestmark = pytest.mark.integration
+WIDGET_CHANNEL = "bot.rasa_server.channels.widget.WidgetInput"
 HOSTILE = '<img src=x onerror="window.__pwned = 1"><script>window.__pwned = 2</script> is my order lost?'
 # Vague enough for a did-you-mean; the first one the bot's index offers buttons for is used.
 SUGGEST_QUERIES = ("my account", "question about my account", "payment question", "returns", "problem with my order")
@@ -190,3 +196,76 @@ def test_with_the_panel_closed_a_message_shows_an_unread_count_and_a_preview_wit
     expect(link).to_have_attribute("href", "https://brightcart.example/returns/label")  # not the full stop
     assert set(link.get_attribute("rel").split()) >= {"noopener", "noreferrer"}
     context.close()
+
+
+def test_the_shops_invitation_appears_once_a_day_on_its_pages_and_the_chat_opens_with_topics(
+        bot: RunningBot, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    rule = channel_credentials(bot.settings)[WIDGET_CHANNEL]["welcome"]["invitation"]
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    page = context.new_page()
+    page.clock.install()
+    with page.expect_response(lambda reply: "/webhooks/widget/welcome" in reply.url):
+        page.goto(f"{bot.settings.console_url}/shop")
+    preview = page.locator(".preview")
+    page.clock.run_for(int(rule["after_seconds"] * 1000) - 2000)
+    expect(preview).to_be_hidden()
+    page.clock.run_for(3000)
+    expect(preview).to_have_text(rule["text"]["en"])
+
+    preview.click()
+    expect(page.locator(".welcome")).to_be_visible()
+    expect(page.locator(".availability")).to_contain_text("offline")  # no agent's console is open
+    topics = page.get_by_role("listitem", name="Popular questions").get_by_role("button")
+    expect(topics).to_have_count(4)
+    title = topics.first.text_content()
+    topics.first.click()
+    expect(page.locator(".msg.customer .text")).to_have_text([title])
+    index = LiveIndex(bot.settings.index_dir, poll_seconds=60)
+    expect(page.locator(".msg.bot .text")).to_have_text([index.entry(index.search(title).top.id)["answer"]],
+                                                       timeout=30000)
+    expect(topics).to_have_count(0)  # topics only before the conversation starts
+
+    page.keyboard.press("Escape")
+    with page.expect_response(lambda reply: "/webhooks/widget/welcome" in reply.url):
+        page.reload()
+    page.clock.run_for(int(rule["after_seconds"] * 1000) + 5000)
+    expect(preview).to_be_hidden()  # once a day
+
+    context.close()
+
+    other = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)  # a new visitor
+    help_page = other.new_page()
+    help_page.clock.install()
+    with page_with_the_widget(bot, "/help/returns") as url, \
+            help_page.expect_response(lambda reply: "/webhooks/widget/welcome" in reply.url):
+        help_page.goto(url)  # a page the rule does not name
+        help_page.clock.run_for(int(rule["after_seconds"] * 1000) + 5000)
+        expect(help_page.locator(".bubble")).to_be_visible()
+        expect(help_page.locator(".preview")).to_be_hidden()
+    other.close()
+
+
+@contextmanager
+def page_with_the_widget(bot: RunningBot, path: str) -> Iterator[str]:
+    """Another page of the shop's site (its own server on this machine) embedding the widget."""
+    body = (f'<!doctype html><title>Help</title><script src="{bot.settings.console_url}/widget.js" '
+            f'data-server="{bot.settings.rasa_url}"></script>').encode()
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}{path}"
+    finally:
+        server.shutdown()

@@ -26,6 +26,8 @@
   var messages = [];       // what the log shows, oldest first: {who, text, at, id?, agent?, buttons?}
   var sending = null;      // the outbox message waiting for the server's acknowledgement
   var retries = 0, retryTimer = null, unread = 0;
+  var language = /^zh/i.test(navigator.language || "") ? "zh" : "en";
+  var welcome = null;      // greeting, topics, who is online, the invitation (widget_welcome.py)
 
   var host = document.createElement("div");
   host.id = "brightcart-chat";
@@ -68,6 +70,8 @@
     ".badge[hidden], .preview[hidden] { display: none; }",
     ".preview { position: fixed; right: 20px; bottom: 92px; max-width: 300px; background: #fff; color: #111827; border-radius: 12px;",
     "  box-shadow: 0 4px 14px #0004; padding: 10px 12px; z-index: 2147483646; cursor: pointer; border: 0; text-align: left; }",
+    ".welcome { align-self: flex-start; max-width: 85%; padding: 8px 11px; border-radius: 12px; background: #e5e7eb; }",
+    ".availability { align-self: flex-start; font-size: 12px; color: #4b5563; }",
     ".sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }",
     "@media (max-width: 480px) { .panel { right: 0; bottom: 0; width: 100vw; height: 100vh; max-height: 100vh; border-radius: 0; }",
     "  .bubble { right: 14px; bottom: 14px; } }",
@@ -111,6 +115,7 @@
   // --- the log: the recorded conversation, then what is still in the outbox -------------------
   function render() {
     log.textContent = "";
+    renderWelcome();
     messages.forEach(function (m) { renderMessage(m, false); });
     var last = messages[messages.length - 1];
     if (last && last.buttons && last.buttons.length) renderButtons(last.buttons);
@@ -177,6 +182,48 @@
       row.appendChild(button);
     });
     log.appendChild(row);
+  }
+
+  // The greeting heads every conversation; topics and availability until the customer writes.
+  function renderWelcome() {
+    if (!welcome) return;
+    var greeting = document.createElement("li");
+    greeting.className = "welcome";
+    greeting.textContent = welcome.greeting;
+    log.appendChild(greeting);
+    if (messages.length || load().outbox.length) return;
+    var availability = document.createElement("li");
+    availability.className = "availability";
+    availability.textContent = welcome.availability;
+    log.appendChild(availability);
+    if (!welcome.topics.length) return;
+    renderButtons(welcome.topics.map(function (t) { return { title: t.title, payload: t.question }; }));
+    log.lastChild.classList.add("topics");
+    log.lastChild.setAttribute("aria-label", "Popular questions");
+  }
+
+  function fetchWelcome() {
+    window.fetch(server + "/webhooks/widget/welcome?language=" + language)
+      .then(function (reply) { return reply.ok ? reply.json() : null; })
+      .then(function (body) { if (!body) return; welcome = body; render(); invite(); })
+      .catch(function () { /* no welcome: the chat works without it */ });
+  }
+
+  // The shop's invitation: a bubble after some time on matching pages, once per visitor per day.
+  function invite() {
+    var rule = welcome.invitation, today = new Date().toISOString().slice(0, 10);
+    if (!rule || load().invitedOn === today) return;
+    var here = window.location.pathname;
+    if (!rule.pages.some(function (pattern) { return glob(pattern).test(here); })) return;
+    setTimeout(function () {
+      if (!panel.hidden || load().invitedOn === today || unread) return;
+      change(function (s) { s.invitedOn = today; });
+      preview.textContent = rule.text;
+      preview.hidden = false;
+    }, rule.after_seconds * 1000);
+  }
+  function glob(pattern) {
+    return new RegExp("^" + pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*") + "$");
   }
 
   function renderTyping() {
@@ -336,6 +383,7 @@
   messages = initial.shown.map(withOwnWording);  // until the server answers (or while offline)
   (document.body || document.documentElement).appendChild(host);
   render();
+  fetchWelcome();
   if (initial.open) open(false);
   if (initial.sessionId) connect();  // agents' messages arrive even while the panel is closed
 })();

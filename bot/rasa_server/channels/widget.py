@@ -18,7 +18,9 @@ Built on Rasa's socketio channel, with what the widget needs that the stock one 
   is given the conversation as recorded, and a message is acknowledged only once recorded; the
   widget keeps what was not acknowledged and sends it again with the same id, which is never
   run twice;
-- every tab of the conversation sees the customer's message too (`customer_uttered`).
+- every tab of the conversation sees the customer's message too (`customer_uttered`);
+- before the first message: the shop's invitation, a greeting, the most asked topics and
+  whether people are online (`GET /webhooks/widget/welcome`, widget_welcome.py).
 
 Events: the widget emits `session_request {session_id}` (acknowledged with {session_id,
 messages}: the recorded conversation) and `user_uttered {message, session_id, id}`
@@ -52,6 +54,7 @@ from socketio import AsyncRedisManager, AsyncServer
 from bot.config import load_settings
 from bot.rasa_server.channels import outbox, rate_limit, widget_history
 from bot.rasa_server.channels.rest import MAX_MESSAGE_CHARS, clean_text
+from bot.rasa_server.channels.widget_welcome import Welcome, WelcomeConfig
 
 logger = logging.getLogger(__name__)
 SOCKETIO_PATH = "/socket.io"
@@ -113,10 +116,13 @@ class WidgetInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WidgetInput:
-        return cls((credentials or {}).get("allowed_origins") or "*")
+        credentials = credentials or {}
+        welcome = WelcomeConfig.from_credentials(credentials.get("welcome"))
+        return cls(credentials.get("allowed_origins") or "*", welcome)
 
-    def __init__(self, allowed_origins: str | list[str] = "*") -> None:
+    def __init__(self, allowed_origins: str | list[str] = "*", welcome: WelcomeConfig | None = None) -> None:
         self.allowed_origins = allowed_origins
+        self.welcome = Welcome(welcome or WelcomeConfig(), load_settings())
         self.sio: AsyncServer | None = None
         self.limiter = rate_limit.for_settings(load_settings())
         self.in_flight: set[str] = set()  # message ids being handled here: a resend waits for the records
@@ -124,6 +130,14 @@ class WidgetInput(InputChannel):
     def get_output_channel(self) -> OutputChannel | None:
         """Where pushed messages (agents, status updates) go for a widget conversation."""
         return WidgetOutput(self.sio) if self.sio is not None else None
+
+    def _cors(self, origin: str | None) -> dict[str, str]:
+        """The shop's pages (another origin than the Rasa server) may read the welcome."""
+        if self.allowed_origins == "*":
+            return {"Access-Control-Allow-Origin": "*"}
+        if origin and origin in self.allowed_origins:
+            return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+        return {}
 
     async def _join(self, sid: str, session_id: str) -> str:
         """Attach the socket to the conversation: its room, and its session for later events."""
@@ -149,6 +163,13 @@ class WidgetInput(InputChannel):
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
+
+        @webhook.route("/welcome", methods=["GET"])
+        async def welcome(request: Request) -> HTTPResponse:
+            """The greeting, topics, availability and invitation (bot/rasa_server/channels/widget_welcome.py)."""
+            language = request.args.get("language", "en")
+            body = await asyncio.to_thread(self.welcome.for_language, language)
+            return response.json(body, headers=self._cors(request.headers.get("origin")))
 
         @sio.on("session_request")
         async def session_request(sid: str, data: Any) -> dict[str, Any]:
