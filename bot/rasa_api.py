@@ -64,6 +64,16 @@ def trigger_intent(settings: Settings, conversation_id: str, intent: str, entiti
     return reply.headers.get(DELIVERY_HEADER, "nothing")
 
 
+def customer_draft(settings: Settings, conversation_id: str, timeout: float = 5) -> str:
+    """What a widget customer is typing right now ("" if nothing; bot/rasa_server/channels/live_typing.py)."""
+    return _post(settings, "/live/draft", {"conversation_id": conversation_id}, {}, timeout).json()["draft"]
+
+
+def agent_typing(settings: Settings, conversation_id: str, agent: str, timeout: float = 5) -> None:
+    """Show the widget customer that `agent` is typing."""
+    _post(settings, "/live/agent-typing", {"conversation_id": conversation_id, "agent": agent}, {}, timeout)
+
+
 def faq_search(settings: Settings, text: str, k: int = 5, timeout: float = 30) -> dict[str, Any]:
     """The running bot's FAQ search: {"decision", "version", "candidates": [{id, question, answer, score, ...}]}."""
     return _post(settings, "/faq/search", {"text": text, "k": k}, {}, timeout).json()

@@ -13,7 +13,8 @@ round trips for language, session start and the FAQ answer). When the action ser
 bot/rasa_server/actions_down.py answers in its place (an apology and a
 person, instead of silence); it is installed here too, and so are bot/rasa_server/channels/outbox.py (a push
 through the HTTP API is delivered only once it is recorded) and bot/rasa_server/faq_api.py (the
-console's FAQ search, with this process's encoders).
+console's FAQ search, with this process's encoders) and bot/rasa_server/channels/live_typing.py
+(who is typing, between the widget and the console).
 
 Plain `rasa ...` commands keep working unpatched; they are just slower and silent without
 the action server.
@@ -59,12 +60,13 @@ def _response_validator() -> Any:
 
 def main() -> None:
     from bot.rasa_server import actions_down, actions_in_process, faq_api
-    from bot.rasa_server.channels import outbox
+    from bot.rasa_server.channels import live_typing, outbox
 
     apply_patches()
     actions_in_process.install()
     actions_down.install()
     faq_api.install()
+    live_typing.install()
     outbox.install()
     from rasa.__main__ import main as rasa_main
 

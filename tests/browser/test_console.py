@@ -73,6 +73,7 @@ def test_log_in_see_handoffs_arrive_claim_reply_and_close(bot: RunningBot, page:
     assert page.locator("#transcript script, #transcript img").count() == 0
     page.click("#claim")
     expect(page.locator("#chat-meta")).to_contain_text("active (bella)")
+    assert bot.callback.messages_for(second)[-1]["text"] == "bella from our team has joined the chat."
 
     before = len(bot.callback.messages_for(second))
     page.fill("#reply", "Hello, Bella here. Your order left our warehouse this morning.")
@@ -95,3 +96,59 @@ def test_log_in_see_handoffs_arrive_claim_reply_and_close(bot: RunningBot, page:
     handoff = service.open_for_conversation(bot.settings.database_url, first)
     assert handoff is not None and handoff.agent == "bella"  # the first chat is still hers
     expect(page.locator("#active li")).to_have_count(1)
+
+
+def log_in(bot: RunningBot, page: object, username: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(bot.settings.console_url + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("#connection")).to_have_text("live", timeout=15000)
+
+
+def test_a_widget_customer_hears_who_joined_and_both_sides_see_the_other_typing(bot: RunningBot,
+                                                                               browser: object) -> None:
+    from playwright.sync_api import expect
+
+    add_agent(bot, "dora", PASSWORD, "--capacity", "1")
+    agent_side = browser.new_context(viewport={"width": 1400, "height": 860})
+    console = agent_side.new_page()
+    log_in(bot, console, "dora")
+    busy = customer()  # fills dora's one seat
+    bot.say_via_callback(busy, "I'd like to talk to a human")
+    expect(console.locator("#active li", has_text=f"Customer {busy}")).to_be_visible(timeout=15000)
+
+    customer_side = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    shop = customer_side.new_page()
+    shop.goto(f"{bot.settings.console_url}/shop")
+    shop.get_by_role("button", name="Open chat with Brightcart").click()
+    shop.fill("textarea#input", "I want to talk to a real person please")
+    shop.keyboard.press("Enter")
+    expect(shop.locator(".msg.bot .text").last).to_contain_text("in line", timeout=30000)  # everyone is busy
+
+    console.locator("#active li", has_text=f"Customer {busy}").click()
+    console.click("#close")  # a seat comes free: the widget customer is routed to dora
+    notice = shop.locator(".notice")
+    expect(notice).to_have_text("dora from our team has joined the chat.", timeout=30000)
+
+    waiting = console.locator("#active li", has_text="widget")
+    expect(waiting).to_be_visible(timeout=15000)
+    waiting.click()
+    shop.fill("textarea#input", "my parcel BC-4411 arrived with a cracked lid")  # typed, not sent
+    expect(console.locator("#draft")).to_have_text("Customer is typing: my parcel BC-4411 arrived with a cracked lid",
+                                                   timeout=15000)
+    console.fill("#reply", "Sorry to hear that")
+    console.type("#reply", "!")
+    expect(shop.locator(".typing")).to_have_text("dora is typing…", timeout=15000)
+    console.click("#send")
+    expect(shop.locator(".msg.agent .text")).to_have_text("Sorry to hear that!", timeout=30000)
+    expect(shop.locator(".typing")).to_have_count(0)
+
+    shop.keyboard.press("Enter")  # now sent: a message, and no longer a draft
+    expect(console.locator("#transcript li.customer .text").last).to_have_text(
+        "my parcel BC-4411 arrived with a cracked lid", timeout=15000)
+    expect(console.locator("#draft")).to_be_hidden(timeout=15000)
+    customer_side.close()
+    agent_side.close()

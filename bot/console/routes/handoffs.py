@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -14,6 +15,7 @@ from fastapi import Path as PathParameter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from bot import rasa_api
 from bot.config import Settings
 from bot.console import sessions, views
 from bot.console.access import logged_in, may_change, settings_of
@@ -21,6 +23,9 @@ from bot.console.sessions import COOKIE, LoggedIn
 from bot.domain.handoff import agents, rasa_push
 from bot.domain.handoff import service as handoffs
 from bot.domain.handoff.service import HandoffConflict, HandoffError
+from bot.rasa_api import RasaUnavailable
+
+logger = logging.getLogger(__name__)
 
 STREAM_TICK_SECONDS = 1.0
 SEEN_EVERY_SECONDS = 5.0
@@ -70,6 +75,8 @@ def claim(handoff_id: HandoffId, request: Request, who: LoggedIn = Depends(may_c
     claimed = handoffs.claim(settings.database_url, handoff_id, who.agent.id)
     if before.status == "ticket":  # the bot was still talking in that conversation: silence it
         rasa_push.pause(settings, claimed.conversation_id)
+    if before.status != "active":
+        _tell_customers_who_joined(settings, [(handoff_id, who.agent.id)])
     return {"handoff": claimed.as_json()}
 
 
@@ -88,6 +95,27 @@ def send_message(handoff_id: HandoffId, message: AgentMessage, request: Request,
     return {"sent": delivery == "delivered", "delivery": delivery, "detail": DELIVERY_TOLD[delivery]}
 
 
+@router.get("/api/handoffs/{handoff_id}/draft", summary="What the customer is typing now (widget only)")
+def customer_draft(handoff_id: HandoffId, request: Request, who: LoggedIn = Depends(logged_in)) -> dict[str, Any]:
+    settings = settings_of(request)
+    handoff = handoffs.get(settings.database_url, handoff_id)
+    if not handoffs.may_read(handoff, who.agent):
+        raise HTTPException(403, "another agent has this conversation; only they and supervisors may open it")
+    if handoff.channel != "widget" or handoff.status == "closed":
+        return {"draft": ""}
+    return {"draft": rasa_api.customer_draft(settings, handoff.conversation_id)}
+
+
+@router.post("/api/handoffs/{handoff_id}/typing", summary="Tell the customer the agent is typing (widget only)")
+def agent_typing(handoff_id: HandoffId, request: Request, who: LoggedIn = Depends(may_change)) -> dict[str, Any]:
+    settings = settings_of(request)
+    handoff = handoffs.get(settings.database_url, handoff_id)
+    handoffs.check_owner(handoff, who.agent)
+    if handoff.channel == "widget":
+        rasa_api.agent_typing(settings, handoff.conversation_id, who.agent.username)
+    return {"ok": True}
+
+
 @router.post("/api/handoffs/{handoff_id}/handback", summary="Close the chat or return it to the bot")
 def hand_back(handoff_id: HandoffId, body: HandBack, request: Request,
               who: LoggedIn = Depends(may_change)) -> dict[str, Any]:
@@ -98,7 +126,7 @@ def hand_back(handoff_id: HandoffId, body: HandBack, request: Request,
     handoffs.check_owner(handoff, who.agent)
     delivery = rasa_push.hand_back(settings, handoff.conversation_id, body.mode)
     closed = handoffs.close(settings.database_url, handoff_id, who.agent, body.mode)
-    handoffs.assign_waiting(settings.database_url)  # a seat just came free
+    _tell_customers_who_joined(settings, handoffs.assign_waiting(settings.database_url))  # a seat just came free
     return {"handoff": closed.as_json(), "delivery": delivery}
 
 
@@ -124,9 +152,26 @@ async def _events(request: Request, settings: Settings, who: LoggedIn) -> AsyncI
         if time.monotonic() - last_seen > SEEN_EVERY_SECONDS:
             await asyncio.to_thread(agents.mark_seen, url, who.agent.id)
             last_seen = time.monotonic()
-        await asyncio.to_thread(handoffs.assign_waiting, url)
+        assigned = await asyncio.to_thread(handoffs.assign_waiting, url)
+        await asyncio.to_thread(_tell_customers_who_joined, settings, assigned)
         current = json.dumps(await asyncio.to_thread(views.snapshot, url, who.agent))
         if current != last_sent:
             yield f"event: snapshot\ndata: {current}\n\n"
             last_sent = current
         await asyncio.sleep(STREAM_TICK_SECONDS)
+
+
+def _tell_customers_who_joined(settings: Settings, taken: list[tuple[int, int]]) -> None:
+    """For each (handoff, agent) just paired, from the queue or by a claim, the customer hears who
+    joined. A courtesy: when Rasa cannot record it, the agent's work goes on and it is not sent."""
+    if not taken:
+        return
+    names = {agent.id: agent.username for agent in agents.all_agents(settings.database_url)}
+    for handoff_id, agent_id in taken:
+        handoff = handoffs.get(settings.database_url, handoff_id)
+        if handoff.channel in NO_PUSH_CHANNELS:
+            continue
+        try:
+            rasa_push.announce_agent(settings, handoff.conversation_id, names[agent_id], handoff.language)
+        except RasaUnavailable as error:
+            logger.warning("could not tell conversation %s who joined: %s", handoff.conversation_id, error)

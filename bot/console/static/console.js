@@ -12,7 +12,9 @@ const REASONS = {
 const LANGUAGES = { en: "English", zh: "Chinese 中文" };
 const languageOf = (handoff) => handoff.language ? LANGUAGES[handoff.language] || handoff.language : "";
 const state = { me: null, openId: null, openRecordId: null, seen: new Set(), firstSnapshot: true,
-  audio: null, snapshot: { queue: [], active: [] } };
+  audio: null, snapshot: { queue: [], active: [] }, typingSentAt: 0 };
+const DRAFT_POLL_MS = 1500;   // the customer's draft, while a chat is open (bot/rasa_server/channels/live_typing.py)
+const TYPING_EVERY_MS = 3000; // "agent is typing" at most this often while the agent types
 
 const $ = (id) => document.getElementById(id);
 
@@ -177,6 +179,25 @@ async function searchFaq() {
   } catch (error) { showError(error); }
 }
 
+// --- typing, both ways (widget customers only; never recorded) -------------------------------
+
+async function showDraft() {
+  const id = state.openId;
+  if (id === null || state.openStatus === "closed") { $("draft").hidden = true; return; }
+  try {
+    const { draft } = await api(`/api/handoffs/${id}/draft`);
+    if (id !== state.openId) return;
+    $("draft").textContent = draft ? `Customer is typing: ${draft}` : "";
+    $("draft").hidden = !draft;
+  } catch (error) { $("draft").hidden = true; }
+}
+
+function agentTyping() {
+  if (state.openId === null || $("reply").disabled || Date.now() - state.typingSentAt < TYPING_EVERY_MS) return;
+  state.typingSentAt = Date.now();
+  api(`/api/handoffs/${state.openId}/typing`, { method: "POST" }).catch(() => {});  // a courtesy: never an error
+}
+
 // --- start ----------------------------------------------------------------------------------
 
 async function start() {
@@ -206,6 +227,8 @@ async function start() {
     await api("/api/logout", { method: "POST" }).catch(() => {});
     window.location.href = "/login";
   });
+  $("reply").addEventListener("input", agentTyping);
+  setInterval(showDraft, DRAFT_POLL_MS);
   listen();
 }
 

@@ -28,6 +28,8 @@
   var retries = 0, retryTimer = null, unread = 0;
   var language = /^zh/i.test(navigator.language || "") ? "zh" : "en";
   var welcome = null;      // greeting, topics, who is online, the invitation (widget_welcome.py)
+  var agentTyping = null, agentTypingTimer = null, draftTimer = null;
+  var DRAFT_DEBOUNCE_MS = 400, AGENT_TYPING_MS = 5000;
 
   var host = document.createElement("div");
   host.id = "brightcart-chat";
@@ -71,6 +73,7 @@
     ".preview { position: fixed; right: 20px; bottom: 92px; max-width: 300px; background: #fff; color: #111827; border-radius: 12px;",
     "  box-shadow: 0 4px 14px #0004; padding: 10px 12px; z-index: 2147483646; cursor: pointer; border: 0; text-align: left; }",
     ".welcome { align-self: flex-start; max-width: 85%; padding: 8px 11px; border-radius: 12px; background: #e5e7eb; }",
+    ".notice { align-self: center; font-size: 12px; color: #374151; background: #f3f4f6; border-radius: 10px; padding: 3px 10px; }",
     ".availability { align-self: flex-start; font-size: 12px; color: #4b5563; }",
     ".sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }",
     "@media (max-width: 480px) { .panel { right: 0; bottom: 0; width: 100vw; height: 100vh; max-height: 100vh; border-radius: 0; }",
@@ -120,13 +123,21 @@
     var last = messages[messages.length - 1];
     if (last && last.buttons && last.buttons.length) renderButtons(last.buttons);
     load().outbox.forEach(function (m) { renderMessage({ who: "customer", text: m.shown, at: m.at, id: m.id }, true); });
-    if (sending) renderTyping();
+    if (sending || agentTyping) renderTyping();
     log.scrollTop = log.scrollHeight;  // a reload opens at the latest message
     if (synced) change(function (s) { s.shown = messages.slice(-50); });  // shown at once on the next page
   }
 
   function renderMessage(m, pending) {
     if (!m.text) return;  // a message of buttons only: its row follows
+    if (m.who === "notice") {  // e.g. "Alice from our team has joined the chat."
+      var notice = document.createElement("li");
+      notice.className = "notice";
+      notice.setAttribute("role", "status");
+      notice.textContent = m.text;
+      log.appendChild(notice);
+      return;
+    }
     var item = document.createElement("li");
     item.className = "msg " + m.who + (pending ? " pending" : "");
     if (m.who === "agent") {
@@ -229,7 +240,7 @@
   function renderTyping() {
     var typing = document.createElement("li");
     typing.className = "typing";
-    typing.textContent = "Brightcart is typing…";
+    typing.textContent = (sending || !agentTyping ? "Brightcart" : agentTyping) + " is typing…";
     log.appendChild(typing);
   }
 
@@ -347,8 +358,16 @@
     socket.on("customer_uttered", function (m) {
       arrived(withOwnWording({ who: "customer", text: m.text, at: m.at, id: m.id }));
     });
+    socket.on("agent_typing", function (m) {
+      agentTyping = m.agent;
+      clearTimeout(agentTypingTimer);
+      agentTypingTimer = setTimeout(function () { agentTyping = null; render(); }, AGENT_TYPING_MS);
+      render();
+    });
     socket.on("bot_uttered", function (m) {
-      arrived({ who: m.agent ? "agent" : "bot", text: m.text || "", at: m.at, agent: m.agent, buttons: m.buttons });
+      if (m.agent) agentTyping = null;
+      arrived({ who: m.notice ? "notice" : m.agent ? "agent" : "bot", text: m.text || "", at: m.at, agent: m.agent,
+                buttons: m.buttons });
     });
   }
 
@@ -375,6 +394,13 @@
   $("form").addEventListener("submit", function (e) { e.preventDefault(); send(input.value); input.value = ""; });
   input.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); send(input.value); input.value = ""; }
+  });
+  // What the customer is typing, for the agent's preview (live_typing.py: kept 30 s, never recorded).
+  input.addEventListener("input", function () {
+    clearTimeout(draftTimer);
+    draftTimer = setTimeout(function () {
+      if (socket && socket.connected && synced) socket.emit("typing", { draft: input.value });
+    }, DRAFT_DEBOUNCE_MS);
   });
   // Another tab queued a message: this one may send it too (the server runs each id once).
   window.addEventListener("storage", function (e) { if (e.key === KEY) flush(); });

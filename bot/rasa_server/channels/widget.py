@@ -23,11 +23,12 @@ Built on Rasa's socketio channel, with what the widget needs that the stock one 
   whether people are online (`GET /webhooks/widget/welcome`, widget_welcome.py).
 
 Events: the widget emits `session_request {session_id}` (acknowledged with {session_id,
-messages}: the recorded conversation) and `user_uttered {message, session_id, id}`
-(acknowledged with {status: recorded | refused | retry, error?}); the server emits
-`session_confirm <id>`, `customer_uttered {text, id, at}`, `bot_uttered {text, buttons?,
-agent?, at}` and `error_message {error}` (the reason of a refused message, for clients
-without acknowledgements).
+messages}: the recorded conversation), `user_uttered {message, session_id, id}` (acknowledged
+with {status: recorded | refused | retry, error?}) and `typing {draft}` (what the customer is
+typing, for the agent: live_typing.py); the server emits `session_confirm <id>`,
+`customer_uttered {text, id, at}`, `bot_uttered {text, buttons?, agent?, notice?, at}`,
+`agent_typing {agent}` and `error_message {error}` (the reason of a refused message, for
+clients without acknowledgements).
 
 credentials.yml:
 
@@ -52,7 +53,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
 from bot.config import load_settings
-from bot.rasa_server.channels import outbox, rate_limit, widget_history
+from bot.rasa_server.channels import live_typing, outbox, rate_limit, widget_history
 from bot.rasa_server.channels.rest import MAX_MESSAGE_CHARS, clean_text
 from bot.rasa_server.channels.widget_welcome import Welcome, WelcomeConfig
 
@@ -92,6 +93,8 @@ class WidgetOutput(OutputChannel):
                               for b in buttons]
         if message.get("agent"):
             out["agent"] = str(message["agent"])
+        if message.get("notice"):
+            out["notice"] = str(message["notice"])  # e.g. "joined": shown apart from the conversation
         await self.sio.emit("bot_uttered", out, room=recipient_id)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
@@ -158,6 +161,7 @@ class WidgetInput(InputChannel):
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.allowed_origins,
                           client_manager=_client_manager())
         self.sio = sio
+        live_typing.attach(sio)
         webhook = SocketBlueprint(sio, SOCKETIO_PATH, "widget_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])
@@ -181,6 +185,14 @@ class WidgetInput(InputChannel):
             messages = await asyncio.to_thread(widget_history.conversation, load_settings().database_url, session_id)
             return {"session_id": session_id, "messages": messages}
 
+        @sio.on("typing")
+        async def typing(sid: str, data: Any) -> None:
+            """The customer's draft, for the agent's preview (bot/rasa_server/channels/live_typing.py)."""
+            session_id = (await sio.get_session(sid) or {}).get("session_id")
+            draft = data.get("draft") if isinstance(data, dict) else None
+            if session_id is not None and isinstance(draft, str):
+                await asyncio.to_thread(live_typing.drafts().put, session_id, clean_text(draft))
+
         @sio.on("user_uttered")
         async def user_uttered(sid: str, data: Any) -> dict[str, Any]:
             """Check the message, then hand it to Rasa as the session's conversation, once."""
@@ -198,6 +210,7 @@ class WidgetInput(InputChannel):
             if await self._already_taken(session_id, message_id):
                 return {"status": "recorded", "duplicate": True}
             text = clean_text(data["message"])
+            await asyncio.to_thread(live_typing.drafts().put, session_id, "")  # sent: no longer a draft
             output = WidgetOutput(sio, said={"text": text, "id": message_id, "at": time.time()})
             message = UserMessage(text, output, session_id, input_channel=self.name(), message_id=message_id,
                                   metadata={"customer_id": f"widget:{session_id}"})

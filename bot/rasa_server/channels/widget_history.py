@@ -67,8 +67,8 @@ def _reply(event: dict[str, Any], offered: dict[str, str]) -> dict[str, Any] | N
     offered.update((b["payload"], b["title"]) for b in buttons)
     if not event.get("text") and not buttons:
         return None
-    message: dict[str, Any] = {"who": "agent" if data.get("agent") else "bot", "text": event.get("text") or "",
-                               "at": event.get("timestamp")}
+    who = "notice" if data.get("notice") else "agent" if data.get("agent") else "bot"
+    message: dict[str, Any] = {"who": who, "text": event.get("text") or "", "at": event.get("timestamp")}
     if data.get("agent"):
         message["agent"] = str(data["agent"])
     if buttons:
