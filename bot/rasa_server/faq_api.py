@@ -15,7 +15,6 @@ cannot make the Rasa server encode more than a customer's message at a time.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from rasa.server import requires_auth
 from sanic import Blueprint, Sanic
@@ -23,6 +22,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
 from bot.domain import knowledge
+from bot.rasa_server import extra_routes
 
 MAX_TEXT_CHARS = 500
 MAX_TEXTS = 16
@@ -31,19 +31,7 @@ MAX_K = 20
 
 def install() -> None:
     """Add the routes to the Rasa server's app (called before Rasa starts)."""
-    import rasa.server
-
-    original_create_app = rasa.server.create_app
-    if getattr(original_create_app, "serves_faq", False):
-        return
-
-    def create_app(*args: Any, **kwargs: Any) -> Sanic:
-        app = original_create_app(*args, **kwargs)
-        app.blueprint(_routes(app, kwargs.get("auth_token")))
-        return app
-
-    create_app.serves_faq = True  # type: ignore[attr-defined]
-    rasa.server.create_app = create_app
+    extra_routes.add("faq", _routes)
 
 
 def _routes(app: Sanic, auth_token: str | None) -> Blueprint:

@@ -30,6 +30,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
 from bot.config import load_settings
+from bot.rasa_server import extra_routes
 
 DRAFT_SECONDS = 30
 MAX_DRAFT_CHARS = 500
@@ -94,19 +95,7 @@ def drafts() -> Drafts:
 
 def install() -> None:
     """Add the routes to the Rasa server's app (called before Rasa starts)."""
-    import rasa.server
-
-    original_create_app = rasa.server.create_app
-    if getattr(original_create_app, "serves_typing", False):
-        return
-
-    def create_app(*args: Any, **kwargs: Any) -> Sanic:
-        app = original_create_app(*args, **kwargs)
-        app.blueprint(_routes(app, kwargs.get("auth_token")))
-        return app
-
-    create_app.serves_typing = True  # type: ignore[attr-defined]
-    rasa.server.create_app = create_app
+    extra_routes.add("typing", _routes)
 
 
 def _routes(app: Sanic, auth_token: str | None) -> Blueprint:

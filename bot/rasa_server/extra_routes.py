@@ -1,0 +1,31 @@
+"""Routes this project adds to Rasa's own HTTP app (its API, behind its token).
+
+Rasa builds its Sanic app in `rasa.server.create_app`; each module with routes of its own
+(bot/rasa_server/faq_api.py, bot/rasa_server/channels/live_typing.py) wraps it once, before
+Rasa starts (bot/rasa_server/__main__.py), so the routes are there whatever Rasa serves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sanic import Blueprint, Sanic
+
+
+def add(name: str, routes: Callable[[Sanic, str | None], Blueprint]) -> None:
+    """Serve `routes(app, auth_token)` on Rasa's app too; a second call with the same name does nothing."""
+    import rasa.server
+
+    original_create_app = rasa.server.create_app
+    added = getattr(original_create_app, "extra_routes", frozenset())
+    if name in added:
+        return
+
+    def create_app(*args: Any, **kwargs: Any) -> Sanic:
+        app = original_create_app(*args, **kwargs)
+        app.blueprint(routes(app, kwargs.get("auth_token")))
+        return app
+
+    create_app.extra_routes = added | {name}  # type: ignore[attr-defined]
+    rasa.server.create_app = create_app
