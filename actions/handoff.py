@@ -5,8 +5,10 @@
   urgent complaint), tell the customer their place in the queue, and pause the conversation:
   from then on the bot stays silent and the customer's messages go to the agent.
   Nobody online, or outside opening hours: say so and start `ticket_form` to take a message.
-- validate_ticket_form / action_file_ticket / action_cancel_ticket: the message left for
-  the team, filed as a ticket that agents see first.
+- action_ask_ticket_message / validate_ticket_form / action_file_ticket / action_cancel_ticket:
+  the message left for the team, filed as a ticket that agents see first. With an SMTP server
+  (BOT_SMTP_URL) the customer is asked for an email address in the same message (or their
+  verified one is used): the agent's answer is emailed too (bot/console/routes/handoffs.py).
 - action_ask_satisfaction: the agent handed back (EXTERNAL_handback); ask for a 1-5 rating.
 - action_store_rating: keep the customer's rating on the handoff.
 
@@ -27,9 +29,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.customer import CustomerMessage, latest_customer_message
 from actions.language import language_of
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.domain.handoff import replies, service
 from bot.domain.handoff.service import Request
+from bot.domain.identity import verification
+from bot.domain.identity.verification import normalise_email
 from bot.domain.knowledge import faq_index
 
 logger = logging.getLogger(__name__)
@@ -72,6 +76,20 @@ class ActionRequestHuman(Action):
         return [*AFTER_HANDOFF, ConversationPaused()]
 
 
+class ActionAskTicketMessage(Action):
+    """Ask for the message to leave; with email configured, for an address in it as well."""
+
+    def name(self) -> str:
+        return "action_ask_ticket_message"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        email = load_settings().smtp_url
+        dispatcher.utter_message(response="utter_ask_ticket_message_or_email" if email else "utter_ask_ticket_message")
+        return []
+
+
 class ValidateTicketForm(Action):
     """Take the customer's next message as the message for the team, unless they decline."""
 
@@ -100,19 +118,26 @@ class ActionFileTicket(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        settings = load_settings()
         message = latest_customer_message(tracker)
-        wanted = Request(conversation_id=tracker.sender_id, customer_id=message.customer_id, channel=message.channel,
-                         reason=tracker.get_slot("ticket_reason") or "customer_asked",
-                         skill=tracker.get_slot("handoff_skill"), message=tracker.get_slot("ticket_message"),
-                         language=language_of(tracker))
+        left = tracker.get_slot("ticket_message") or ""
         reset = [SlotSet("ticket_message", None), SlotSet("ticket_reason", None), SlotSet("handoff_skill", None)]
         try:
-            ticket = await asyncio.to_thread(service.leave_ticket, load_settings().database_url, wanted)
+            email = await asyncio.to_thread(_answer_email, settings, message.customer_id, left)
+            wanted = Request(conversation_id=tracker.sender_id, customer_id=message.customer_id,
+                             channel=message.channel, reason=tracker.get_slot("ticket_reason") or "customer_asked",
+                             skill=tracker.get_slot("handoff_skill"), message=left, language=language_of(tracker),
+                             contact_email=email)
+            ticket = await asyncio.to_thread(service.leave_ticket, settings.database_url, wanted)
         except SQLAlchemyError:
             logger.exception("filing a ticket failed")
             dispatcher.utter_message(response="utter_ticket_not_saved")
             return reset
-        dispatcher.utter_message(response="utter_ticket_filed", ticket_id=ticket.id)
+        if ticket.contact_email:
+            dispatcher.utter_message(response="utter_ticket_filed_email", ticket_id=ticket.id,
+                                     email=ticket.contact_email)
+        else:
+            dispatcher.utter_message(response="utter_ticket_filed", ticket_id=ticket.id)
         return reset
 
 
@@ -177,6 +202,14 @@ class ActionResetHumanOffer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         return [SlotSet("offered_human", False)]
+
+
+def _answer_email(settings: Settings, customer_id: str, left: str) -> str | None:
+    """Where the answer to a ticket is emailed as well: an address in the message left, else the
+    customer's verified one; none without an SMTP server."""
+    if not settings.smtp_url:
+        return None
+    return normalise_email(left) or next(iter(verification.verified_emails(settings.database_url, customer_id)), None)
 
 
 def _reason(tracker: Tracker) -> str:

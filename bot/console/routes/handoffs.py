@@ -23,6 +23,7 @@ from bot.console.sessions import COOKIE, LoggedIn
 from bot.domain.handoff import agents, rasa_push
 from bot.domain.handoff import service as handoffs
 from bot.domain.handoff.service import HandoffConflict, HandoffError
+from bot.domain.identity import mailer
 from bot.rasa_api import RasaUnavailable
 
 logger = logging.getLogger(__name__)
@@ -92,7 +93,8 @@ def send_message(handoff_id: HandoffId, message: AgentMessage, request: Request,
     if handoff.channel in NO_PUSH_CHANNELS:
         raise HandoffConflict(NO_PUSH)
     delivery = rasa_push.send_agent_message(settings, handoff.conversation_id, text, who.agent.username)
-    return {"sent": delivery == "delivered", "delivery": delivery, "detail": DELIVERY_TOLD[delivery]}
+    detail = DELIVERY_TOLD[delivery] + _email_answer(settings, handoff, who.agent.username, text)
+    return {"sent": delivery == "delivered", "delivery": delivery, "detail": detail}
 
 
 @router.get("/api/handoffs/{handoff_id}/draft", summary="What the customer is typing now (widget only)")
@@ -175,3 +177,16 @@ def _tell_customers_who_joined(settings: Settings, taken: list[tuple[int, int]])
             rasa_push.announce_agent(settings, handoff.conversation_id, names[agent_id], handoff.language)
         except RasaUnavailable as error:
             logger.warning("could not tell conversation %s who joined: %s", handoff.conversation_id, error)
+
+
+def _email_answer(settings: Settings, handoff: handoffs.HandoffView, agent: str, text: str) -> str:
+    """A ticket whose customer gave an address (or had verified one) is answered by email too,
+    once the answer is recorded: they may have closed the chat. What to tell the agent."""
+    if not handoff.contact_email:
+        return ""
+    try:
+        mailer.send_ticket_answer(settings, handoff.contact_email, handoff.id, agent, text)
+    except mailer.MailUnavailable as error:
+        logger.warning("ticket %s: the answer was not emailed: %s", handoff.id, error)
+        return f"; the email to {handoff.contact_email} could not be sent, they will see it when they come back"
+    return f", and emailed to {handoff.contact_email}"

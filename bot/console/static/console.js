@@ -112,7 +112,8 @@ function renderChat(pop) {
   $("chat-meta").textContent = `${REASONS[h.reason] || h.reason} · ${h.status}${h.agent ? " (" + h.agent + ")" : ""}`
     + ` · ${h.channel}${languageOf(h) ? " · speaks " + languageOf(h) : ""} · conversation ${h.conversation_id}`
     + ` · since ${when(h.created_at)}`;
-  $("chat-message").textContent = h.message ? `Message left: ${h.message}` : "";
+  $("chat-message").textContent = (h.message ? `Message left: ${h.message}` : "")
+    + (h.contact_email ? ` · your answer is also emailed to ${h.contact_email}` : "");
   $("chat-identity").textContent = pop.verified_emails.length
     ? `Verified: ${pop.verified_emails.join(", ")}${pop.linked_customers.length ? " · also " + pop.linked_customers.join(", ") : ""}`
     : "Email not verified";
@@ -158,7 +159,7 @@ async function send(event) {
   try {
     showError(null);
     const result = await api(`/api/handoffs/${state.openId}/messages`, { method: "POST", body: JSON.stringify({ text }) });
-    if (!result.sent) showError(new Error(`Your message was ${result.detail}.`));
+    if (result.detail !== "sent") showError(new Error(`Your message was ${result.detail}.`));
     $("reply").value = "";
     await openHandoff(state.openId);
   } catch (error) { showError(error); } finally { $("send").disabled = false; }

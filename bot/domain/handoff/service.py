@@ -50,6 +50,7 @@ class HandoffView:
     status: str
     message: str | None
     language: str | None
+    contact_email: str | None
     agent: str | None
     agent_id: int | None
     created_at: datetime
@@ -77,6 +78,7 @@ class Request:
     skill: str | None = None
     message: str | None = None
     language: str | None = None  # the customer's language (en, zh), shown to the agent
+    contact_email: str | None = None  # a ticket's answer is also emailed here
 
 
 def request(url: str, wanted: Request) -> HandoffView:
@@ -100,9 +102,11 @@ def leave_ticket(url: str, wanted: Request) -> HandoffView:
         existing = _open_for(session, wanted.conversation_id)
         if existing is not None and existing.status == "ticket":
             existing.message = f"{existing.message}\n{wanted.message}"
+            existing.contact_email = wanted.contact_email or existing.contact_email
             return _view(session, existing)
         if existing is not None:  # was waiting: the customer gave up waiting and left a message
             existing.status, existing.message = "ticket", wanted.message
+            existing.contact_email = wanted.contact_email
             return _view(session, existing)
         row = _new(wanted, "ticket")
         session.add(row)
@@ -230,7 +234,7 @@ def _take(session: Session, handoff_id: int, agent_id: int, from_statuses: tuple
 def _new(wanted: Request, status: str) -> Handoff:
     return Handoff(conversation_id=wanted.conversation_id, customer_id=wanted.customer_id, channel=wanted.channel,
                    reason=wanted.reason, skill=wanted.skill, status=status, message=wanted.message,
-                   language=wanted.language, created_at=_now())
+                   language=wanted.language, contact_email=wanted.contact_email, created_at=_now())
 
 
 def _open_for(session: Session, conversation_id: str) -> Handoff | None:
@@ -257,7 +261,8 @@ def _view(session: Session, row: Handoff) -> HandoffView:
     return HandoffView(
         id=row.id, conversation_id=row.conversation_id, customer_id=row.customer_id, channel=row.channel,
         reason=row.reason, skill=row.skill, status=row.status, message=row.message, language=row.language,
-        agent=agent.username if agent else None, agent_id=row.agent_id, created_at=as_utc(row.created_at),
+        contact_email=row.contact_email, agent=agent.username if agent else None, agent_id=row.agent_id,
+        created_at=as_utc(row.created_at),
         assigned_at=as_utc(row.assigned_at), closed_at=as_utc(row.closed_at), close_mode=row.close_mode,
         rating=row.rating, queue_position=position,
     )

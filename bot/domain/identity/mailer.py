@@ -1,5 +1,6 @@
-"""Send a verification code by email through the SMTP server in BOT_SMTP_URL
-(smtp://[user:password@]host:port, or smtps://... for TLS from the start)."""
+"""Email through the SMTP server in BOT_SMTP_URL (smtp://[user:password@]host:port, or
+smtps://... for TLS from the start): verification codes, and an agent's answer to a ticket
+whose customer gave an address."""
 
 from __future__ import annotations
 
@@ -15,15 +16,27 @@ class MailUnavailable(RuntimeError):
 
 
 def send_code(settings: Settings, email: str, code: str) -> None:
+    _send(settings, email, f"Your Brightcart verification code: {code}",
+          f"Your code is {code}. Type it in the chat within 15 minutes to link your chats.\n\n"
+          "If you did not ask for it, ignore this email.")
+
+
+def send_ticket_answer(settings: Settings, email: str, ticket_id: int, agent: str, text: str) -> None:
+    """An agent's answer to the message the customer left (ticket #id), as it appears in the chat."""
+    _send(settings, email, f"Re: your message to Brightcart (ticket #{ticket_id})",
+          f"{text}\n\n{agent}, Brightcart customer service\n\n"
+          "The answer is in your chat with us as well. Replies to this email are not read.")
+
+
+def _send(settings: Settings, email: str, subject: str, body: str) -> None:
     if not settings.smtp_url:
         raise MailUnavailable("no SMTP server configured (BOT_SMTP_URL)")
     server = urlparse(settings.smtp_url)
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = email
-    message["Subject"] = f"Your Brightcart verification code: {code}"
-    message.set_content(f"Your code is {code}. Type it in the chat within 15 minutes to link your chats.\n\n"
-                        "If you did not ask for it, ignore this email.")
+    message["Subject"] = subject
+    message.set_content(body)
     client = smtplib.SMTP_SSL if server.scheme == "smtps" else smtplib.SMTP
     try:
         with client(server.hostname or "127.0.0.1", server.port or 25, timeout=20) as smtp:

@@ -101,7 +101,7 @@ def _forget_conversations(session: Session, conversations: set[str]) -> Counter:
 
 
 def _strip_handoffs(session: Session, which: sa.sql.ColumnElement, extra: dict[str, str]) -> int:
-    values = {"customer_id": ERASED, "message": None} | extra
+    values = {"customer_id": ERASED, "message": None, "contact_email": None} | extra
     if "conversation_id" not in values:
         values["conversation_id"] = sa.literal(f"{ERASED}-h-") + sa.cast(Handoff.id, sa.String)
     return session.execute(sa.update(Handoff).where(which).values(**values)).rowcount

@@ -147,6 +147,7 @@ class Handoff(Base):
     status = sa.Column(sa.String(16), nullable=False, index=True)
     message = sa.Column(sa.Text)  # what the customer left when nobody was available
     language = sa.Column(sa.String(8))  # the customer's language when they asked (en, zh)
+    contact_email = sa.Column(sa.String(255))  # a ticket's answer is also emailed here (erased with the customer)
     agent_id = sa.Column(sa.Integer, sa.ForeignKey("agents.id"), index=True)
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
     assigned_at = sa.Column(sa.DateTime(timezone=True))
