@@ -13,6 +13,7 @@ restarted (a few times, with back-off).
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -35,11 +36,28 @@ MAX_RESTARTS = 5
 STABLE_SECONDS = 300
 
 
+# Below Linux's ephemeral range (32768-60999): a port the kernel handed out for "any free port"
+# can be taken by an outgoing connection (a database client's) before the server binds it; this
+# made the production stack's consumer fail with "address already in use" once.
+PORT_RANGE = (20000, 32000)
+_handed_out: set[int] = set()  # not the same port twice to one process's services
+
+
 def free_port() -> int:
-    """A TCP port nobody listens on right now (for tests and benchmarks)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port nobody listens on right now (for tests and benchmarks), outside the range the
+    kernel gives outgoing connections."""
+    for _ in range(200):
+        port = random.randint(*PORT_RANGE)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port in {PORT_RANGE}")
 
 
 @dataclass
