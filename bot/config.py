@@ -39,6 +39,7 @@ runner passes its settings to the processes it starts as these same environment 
 | rate_limit | BOT_RATE_LIMIT | 30/60 (messages/seconds per customer on REST, Telegram and the widget; "off" = none) |
 | action_timeout | BOT_ACTION_TIMEOUT | 5 (seconds Rasa waits for an action call before it apologises in its place) |
 | redelivery_seconds | BOT_REDELIVERY_SECONDS | 30 (pause before a refused message is retried; doubles, to 1 h) |
+| attachments_dir | BOT_ATTACHMENTS_DIR | <root>/var/attachments (files customers sent; outside any web root) |
 
 The rate limit is counted per sender, in Redis when BOT_REDIS_URL is set (every replica counts
 against the same limit), else in the Rasa process; the production nginx also limits per client
@@ -88,6 +89,7 @@ _ENV = {
     "events_queue": "BOT_EVENTS_QUEUE",
     "action_timeout": "BOT_ACTION_TIMEOUT",
     "redelivery_seconds": "BOT_REDELIVERY_SECONDS",
+    "attachments_dir": "BOT_ATTACHMENTS_DIR",
 }
 TELEGRAM_CHANNEL = "bot.rasa_server.channels.telegram.TelegramInput"
 CALLBACK_CHANNEL = "bot.rasa_server.channels.callback.CallbackInput"
@@ -128,6 +130,7 @@ class Settings:
     rate_limit: str = "30/60"
     action_timeout: float = 5.0
     redelivery_seconds: float = 30.0
+    attachments_dir: Path = ROOT / "var" / "attachments"
 
     @property
     def rasa_url(self) -> str:

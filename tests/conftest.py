@@ -246,6 +246,7 @@ def start_bot(tmp: Path, database_url: str, model: Path, **overrides: object) ->
         run_dir=tmp / "run",
         index_poll_seconds=0.5,
         redelivery_seconds=2.0,  # undelivered messages are tried again within seconds, not 30 s
+        attachments_dir=tmp / "attachments",
         **overrides,
     )
     from faq_index.train import current_model

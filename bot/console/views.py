@@ -9,7 +9,10 @@ from typing import Any
 import yaml
 
 from bot.config import ROOT
+from bot.console import transcript
+from bot.domain import attachments, visitors
 from bot.domain.complaints import service as complaints
+from bot.domain.handoff import agents
 from bot.domain.handoff import service as handoffs
 from bot.domain.handoff.agents import AgentView
 from bot.domain.identity import verification
@@ -18,13 +21,15 @@ from bot.domain.storage import records
 CANNED_REPLIES = ROOT / "data" / "canned_replies.yml"
 
 
-def screen_pop(url: str, handoff_id: int) -> dict[str, Any]:
-    """The handoff, its full transcript, the customer's other conversations, complaints and handoffs."""
+def screen_pop(url: str, handoff_id: int, kb_dir: Path) -> dict[str, Any]:
+    """The handoff, its full transcript (as the agent reads it: bot/console/transcript.py), the
+    customer's other conversations, complaints and handoffs, and where they are on the site."""
     handoff = handoffs.get(url, handoff_id)
     customers = verification.linked_customers(url, handoff.customer_id)  # the same person on other channels
     return {
         "handoff": handoff.as_json(),
-        "transcript": list(records.iter_records(url, conversation_id=handoff.conversation_id)),
+        "transcript": transcript.readable(list(records.iter_records(url, conversation_id=handoff.conversation_id)),
+                                          kb_dir),
         "verified_emails": verification.verified_emails(url, handoff.customer_id),
         "linked_customers": customers[1:],
         "earlier_conversations": sorted(
@@ -35,18 +40,23 @@ def screen_pop(url: str, handoff_id: int) -> dict[str, Any]:
                        for c in complaints.recent_for_customer(url, customer, limit=10)],
         "earlier_handoffs": [h.as_json() for customer in customers for h in handoffs.for_customer(url, customer)
                              if h.id != handoff_id],
+        "visitor": visitors.summary(url, handoff.conversation_id) if handoff.channel == "widget" else None,
+        "files": [{"name": f.name, "kind": f.kind, "size": f.size, "url": f"/api/attachments/{f.id}"}
+                  for f in attachments.for_conversation(url, handoff.conversation_id)],
     }
 
 
 def snapshot(url: str, agent: AgentView) -> dict[str, Any]:
-    """The queue (tickets first), the agent's own chats (a supervisor's: everyone's), and the
-    newest record id of each open chat, so the page knows when to refresh a transcript."""
+    """The queue (tickets first), the agent's own chats (a supervisor's: everyone's, and the team's
+    availability), and the newest record id of each open chat, so the page knows when to
+    refresh a transcript."""
     queue = handoffs.listing(url, ("ticket", "waiting"))
     active = handoffs.listing(url, ("active",), None if agent.is_supervisor else agent.id)
     latest = records.latest_ids(url, [h.conversation_id for h in active])
     return {
         "queue": [h.as_json() for h in queue],
         "active": [h.as_json() | {"latest_record_id": latest.get(h.conversation_id)} for h in active],
+        "team": agents.team(url) if agent.is_supervisor else None,  # who takes chats now
     }
 
 

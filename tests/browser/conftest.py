@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -24,3 +28,35 @@ def browser(bot: RunningBot) -> Iterator[object]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         yield browser
         browser.close()
+
+
+@contextmanager
+def shop_site(bot: RunningBot) -> Iterator[str]:
+    """The shop's own web site (a server of its own on this machine): every path is a page, titled
+    after its last part, embedding the widget. Yields the site's base address."""
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            title = self.path.split("?")[0].rstrip("/").rsplit("/", 1)[-1].capitalize() or "Home"
+            body = (f'<!doctype html><title>{title}</title><h1>{title}</h1><script src="{bot.settings.console_url}'
+                    f'/widget.js" data-server="{bot.settings.rasa_url}"></script>').encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+def session_of(page: object) -> str:
+    """The conversation id the widget keeps in this browser."""
+    kept = page.evaluate("Object.entries(localStorage).find(([key]) => key.startsWith('brightcart-chat:'))[1]")
+    return json.loads(kept)["sessionId"]

@@ -6,19 +6,27 @@ Set CONSOLE_SCREENSHOT=docs/img/console.png to save the README's screenshot from
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from bot.domain.handoff import service
+from bot.domain import visitors
+from bot.domain.handoff import agents, service
+from faq_index import LiveIndex
+from tests.browser.conftest import session_of, shop_site
 from tests.conftest import RunningBot, add_agent, own_stack
 
 pytestmark = pytest.mark.integration
 bot = own_stack()  # this module adds agents, who log in and count as online: a stack of its own
 PASSWORD = "correct horse battery"
 HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> where is my order?'
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(300)
+VAGUE = ("my account", "returns", "refund question", "issue with payment", "account help", "payment question")
 # Records the page's notifications (headless chromium shows none) and grants permission.
 NOTIFICATION_SPY = """
 window.__notifications = [];
@@ -53,6 +61,8 @@ def test_log_in_see_handoffs_arrive_claim_reply_and_close(bot: RunningBot, page:
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     expect(page.locator("#connection")).to_have_text("live", timeout=15000)
+    expect(page.locator("#chat")).to_be_hidden()  # no chat picked yet: no Claim, no composer
+    expect(page.locator("#claim")).to_be_hidden()
     page.click("#notify")
 
     first = customer()  # bella is online with a free seat: this one is routed to her
@@ -62,6 +72,11 @@ def test_log_in_see_handoffs_arrive_claim_reply_and_close(bot: RunningBot, page:
 
     second = customer()  # bella is full now: this one waits in the queue
     bot.say_via_callback(second, HOSTILE)
+    index = LiveIndex(bot.settings.index_dir, poll_seconds=60)
+    vague = next(q for q in VAGUE if index.search(q).decision == "suggest")
+    bot.say_via_callback(second, vague)
+    offered = [index.entry(c.id)["question"] for c in index.search(vague).candidates]
+    bot.say_via_callback(second, '/ask_question{"faq_id": "returns-window"}')  # what its first button sends
     bot.say_via_callback(second, "let me speak to a real person")
     queued = page.locator("#queue li", has_text=f"Customer {second}")
     expect(queued).to_be_visible(timeout=15000)  # arrived without reloading
@@ -69,6 +84,9 @@ def test_log_in_see_handoffs_arrive_claim_reply_and_close(bot: RunningBot, page:
 
     queued.click()
     expect(page.locator("#transcript")).to_contain_text(HOSTILE)  # shown as text, verbatim
+    expect(page.locator("#transcript .offered").last).to_have_text(f"Offered: {' · '.join(offered)}")
+    expect(page.locator("#transcript li.customer .text", has_text="Chose:")).to_have_text(
+        "Chose: " + index.entry("returns-window")["question"])  # what was clicked, not the payload
     assert page.evaluate("window.__pwned") is None
     assert page.locator("#transcript script, #transcript img").count() == 0
     page.click("#claim")
@@ -152,3 +170,97 @@ def test_a_widget_customer_hears_who_joined_and_both_sides_see_the_other_typing(
     expect(console.locator("#draft")).to_be_hidden(timeout=15000)
     customer_side.close()
     agent_side.close()
+
+
+def test_the_agent_sees_where_a_widget_customer_is_and_came_from_and_erasing_forgets_it(bot: RunningBot,
+                                                                                      browser: object) -> None:
+    from playwright.sync_api import expect
+
+    add_agent(bot, "ella", PASSWORD, "--capacity", "2")
+    agent_side = browser.new_context(viewport={"width": 1400, "height": 860})
+    console = agent_side.new_page()
+    log_in(bot, console, "ella")
+    customer_side = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    shop = customer_side.new_page()
+    with shop_site(bot) as site:
+        shop.goto(f"{site}/lamps?utm_source=newsletter&email=jo@example.com", referer="https://search.example/q?lamp")
+        shop.get_by_role("button", name="Open chat with Brightcart").click()
+        shop.fill("textarea#input", "hello")
+        shop.keyboard.press("Enter")
+        expect(shop.locator(".msg.bot")).to_have_count(1, timeout=30000)
+        with shop.expect_response(lambda reply: "returning=1" in reply.url):  # this browser talked with us
+            shop.goto(f"{site}/kettles/glass-kettle")
+        expect(shop.locator(".welcome")).to_contain_text("Welcome back!")  # the panel stayed open
+        shop.fill("textarea#input", "I want to talk to a real person please")
+        shop.keyboard.press("Enter")
+
+        chat = console.locator("#active li", has_text="widget")
+        expect(chat).to_be_visible(timeout=30000)
+        chat.first.click()
+        visitor = console.locator("#visitor")
+        expect(visitor).to_contain_text("Now on: Glass-kettle", timeout=15000)
+        expect(visitor).to_contain_text("This visit: Lamps → Glass-kettle")
+        expect(visitor).to_contain_text("Came from: https://search.example")
+        expect(visitor).to_contain_text("Device: desktop")
+        expect(visitor).to_contain_text("First visit")
+
+        shop.set_input_files(".file", files=[{"name": "lid.png", "mimeType": "image/png", "buffer": PNG}])
+        photo = console.locator("#transcript li.customer img.thumb")
+        expect(photo).to_be_visible(timeout=15000)  # the agent sees the photo in the transcript
+        expect(console.locator("#files li")).to_contain_text("lid.png (png, 1 KB)")
+        served = console.request.get(bot.settings.console_url + photo.get_attribute("src"))
+        assert served.ok and served.body() == PNG
+        assert served.headers["content-type"] == "image/png" and served.headers["x-content-type-options"] == "nosniff"
+        assert served.headers["content-security-policy"].startswith("sandbox")
+        assert customer_side.request.get(bot.settings.console_url + photo.get_attribute("src")).status in (401, 403)
+
+    session = session_of(shop)
+    kept = visitors.summary(bot.settings.database_url, session)
+    assert kept["current_page"]["url"].endswith("/kettles/glass-kettle")
+    assert all("?" not in page["url"] for page in kept["this_visit"])  # no query: no email, no campaign tags
+    erased = subprocess.run([sys.executable, "-m", "bot", "erase-customer", f"widget:{session}"], env=bot.env(),
+                            capture_output=True, text=True, timeout=120)
+    removed = json.loads(erased.stdout)
+    assert (removed["page_views"], removed["attachments"], removed["attachment_files"]) == (2, 1, 1), erased.stderr
+    assert not any(bot.settings.attachments_dir.iterdir())  # the file itself is gone
+    assert visitors.summary(bot.settings.database_url, session) is None
+    customer_side.close()
+    agent_side.close()
+
+
+def test_away_agents_and_supervisors_who_did_not_opt_in_get_no_chats_and_idle_means_away(bot: RunningBot,
+                                                                                          browser: object) -> None:
+    from playwright.sync_api import expect
+
+    url = bot.settings.database_url
+    for agent in agents.all_agents(url):
+        agents.set_availability(url, agent.id, "away")  # everyone from the earlier tests steps away
+    add_agent(bot, "fay", PASSWORD, "--capacity", "2")
+    add_agent(bot, "gus", PASSWORD, "--role", "supervisor", "--capacity", "2")
+    fay_side, gus_side = (browser.new_context(viewport={"width": 1400, "height": 860}) for _ in range(2))
+    fay, gus = fay_side.new_page(), gus_side.new_page()
+    fay.clock.install()  # to make her idle without waiting ten minutes
+    log_in(bot, fay, "fay")
+    log_in(bot, gus, "gus")
+    expect(gus.locator("#availability")).to_have_value("away")  # a supervisor opts in to take chats
+    expect(fay.locator("#availability")).to_have_value("available")
+    fay.select_option("#availability", "away")
+    expect(gus.locator("#team li", has_text="fay")).to_contain_text("fay (agent) · away", timeout=15000)
+
+    first = customer()
+    assert "nobody" in " ".join(m.get("text") or "" for m in bot.say_via_callback(first, "I'd like to talk to a human"))
+    bot.say_via_callback(first, "/deny")  # no message, thanks
+
+    fay.select_option("#availability", "available")
+    expect(gus.locator("#team li", has_text="fay")).to_contain_text("takes chats", timeout=15000)
+    second = customer()
+    bot.say_via_callback(second, "I'd like to talk to a human")
+    expect(fay.locator("#active li", has_text=f"Customer {second}")).to_be_visible(timeout=15000)
+    assert service.open_for_conversation(url, second).agent == "fay"
+
+    fay.clock.run_for(10 * 60 * 1000 + 1000)  # ten minutes without a key or a click
+    expect(fay.locator("#availability")).to_have_value("away")
+    expect(fay.locator("#idle")).to_have_text("away: idle for 10 minutes")
+    assert next(a for a in agents.all_agents(url) if a.username == "fay").availability == "away"
+    fay_side.close()
+    gus_side.close()

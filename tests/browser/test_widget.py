@@ -7,19 +7,17 @@ Set WIDGET_SCREENSHOT=docs/img/widget.png to save the README's screenshot from t
 
 from __future__ import annotations
 
-import json
 import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
 from bot.config import channel_credentials
+from bot.domain import attachments
 from bot.domain.handoff import rasa_push
 from bot.domain.storage.records import iter_records
 from faq_index import LiveIndex
+from tests.browser.conftest import session_of, shop_site
 from tests.conftest import RunningBot
 
 pytestmark = pytest.mark.integration
@@ -106,12 +104,6 @@ def test_keyboard_and_phone_screen(bot: RunningBot, browser: object) -> None:
     expect(dialog).to_be_hidden()
     assert bubble.get_attribute("aria-expanded") == "false"
     page.close()
-
-
-def session_of(page: object) -> str:
-    """The conversation id the widget keeps in this browser."""
-    kept = page.evaluate("Object.entries(localStorage).find(([key]) => key.startsWith('brightcart-chat:'))[1]")
-    return json.loads(kept)["sessionId"]
 
 
 def customer_asking(bot: RunningBot, browser: object, question: str) -> tuple[object, object]:
@@ -238,34 +230,41 @@ def test_the_shops_invitation_appears_once_a_day_on_its_pages_and_the_chat_opens
     other = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)  # a new visitor
     help_page = other.new_page()
     help_page.clock.install()
-    with page_with_the_widget(bot, "/help/returns") as url, \
-            help_page.expect_response(lambda reply: "/webhooks/widget/welcome" in reply.url):
-        help_page.goto(url)  # a page the rule does not name
+    with shop_site(bot) as site, help_page.expect_response(lambda reply: "/webhooks/widget/welcome" in reply.url):
+        help_page.goto(f"{site}/help/returns")  # a page the rule does not name
         help_page.clock.run_for(int(rule["after_seconds"] * 1000) + 5000)
         expect(help_page.locator(".bubble")).to_be_visible()
         expect(help_page.locator(".preview")).to_be_hidden()
     other.close()
 
 
-@contextmanager
-def page_with_the_widget(bot: RunningBot, path: str) -> Iterator[str]:
-    """Another page of the shop's site (its own server on this machine) embedding the widget."""
-    body = (f'<!doctype html><title>Help</title><script src="{bot.settings.console_url}/widget.js" '
-            f'data-server="{bot.settings.rasa_url}"></script>').encode()
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)  # a PNG signature: what the server checks, whatever the name
 
-    class Page(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.end_headers()
-            self.wfile.write(body)
 
-        def log_message(self, *_: object) -> None:
-            pass
+def test_a_photo_is_sent_and_recorded_and_a_disguised_or_oversized_file_is_refused_in_words(
+        bot: RunningBot, browser: object) -> None:
+    from playwright.sync_api import expect
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}{path}"
-    finally:
-        server.shutdown()
+    context, page = customer_asking(bot, browser, "my kettle arrived with a cracked lid")
+    session = session_of(page)
+    page.set_input_files(".file", files=[{"name": "cracked lid.png", "mimeType": "image/png", "buffer": PNG}])
+    expect(page.locator(".msg.customer .text").last).to_have_text("[photo: cracked lid.png]", timeout=30000)
+
+    page.set_input_files(".file", files=[{"name": "invoice.png", "mimeType": "image/png",
+                                          "buffer": b"<html><script>alert(1)</script></html>"}])
+    expect(page.locator(".error")).to_have_text("Only photos (PNG, JPEG, WebP) and PDF files can be sent.")
+    page.set_input_files(".file", files=[{"name": "huge.png", "mimeType": "image/png",
+                                          "buffer": PNG + bytes(6 * 1024 * 1024)}])
+    expect(page.locator(".error")).to_have_text("The file is too large: at most 5 MB.")
+    too_big = requests.post(f"{bot.settings.rasa_url}/webhooks/widget/attachments", data={"session_id": session},
+                            files={"file": ("huge.png", PNG + bytes(6 * 1024 * 1024))}, timeout=60)
+    assert (too_big.status_code, too_big.json()["error"]) == (400, "The file is too large: at most 5 MB.")
+
+    [photo] = [r for r in iter_records(bot.settings.database_url, conversation_id=session) if "[photo" in r["text"]]
+    assert photo["actor"] == "customer" and photo["entities"][0]["entity"] == "attachment"
+    [kept] = attachments.for_conversation(bot.settings.database_url, session)
+    assert (kept.kind, kept.name) == ("png", "cracked lid.png")
+    assert attachments.path_of(bot.settings.attachments_dir, kept).read_bytes() == PNG
+    assert attachments.reference(kept.id) == photo["entities"][0]["value"]
+    assert len(list(bot.settings.attachments_dir.iterdir())) >= 1  # outside the web root, under its digest
+    context.close()

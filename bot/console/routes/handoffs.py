@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi import Path as PathParameter
-from fastapi.responses import StreamingResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from bot import rasa_api
@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.console import sessions, views
 from bot.console.access import logged_in, may_change, settings_of
 from bot.console.sessions import COOKIE, LoggedIn
+from bot.domain import attachments
 from bot.domain.handoff import agents, rasa_push
 from bot.domain.handoff import service as handoffs
 from bot.domain.handoff.service import HandoffConflict, HandoffError
@@ -49,6 +50,10 @@ class AgentMessage(BaseModel):
     text: str = Field(..., min_length=1, max_length=rasa_push.MAX_MESSAGE_CHARS)
 
 
+class Availability(BaseModel):
+    availability: str = Field(..., description="available: route chats to me; away: do not")
+
+
 class HandBack(BaseModel):
     mode: str = Field("closed", description="closed: the chat is done; to_bot: the customer goes on with the bot")
 
@@ -63,10 +68,10 @@ def list_handoffs(request: Request, status: str = "ticket,waiting",
 
 @router.get("/api/handoffs/{handoff_id}", summary="One handoff with transcript, earlier chats and complaints")
 def show_handoff(handoff_id: HandoffId, request: Request, who: LoggedIn = Depends(logged_in)) -> dict[str, Any]:
-    url = settings_of(request).database_url
-    if not handoffs.may_read(handoffs.get(url, handoff_id), who.agent):
+    settings = settings_of(request)
+    if not handoffs.may_read(handoffs.get(settings.database_url, handoff_id), who.agent):
         raise HTTPException(403, "another agent has this conversation; only they and supervisors may open it")
-    return views.screen_pop(url, handoff_id)
+    return views.screen_pop(settings.database_url, handoff_id, settings.kb_dir)
 
 
 @router.post("/api/handoffs/{handoff_id}/claim", summary="Take a waiting handoff or ticket")
@@ -130,6 +135,31 @@ def hand_back(handoff_id: HandoffId, body: HandBack, request: Request,
     closed = handoffs.close(settings.database_url, handoff_id, who.agent, body.mode)
     _tell_customers_who_joined(settings, handoffs.assign_waiting(settings.database_url))  # a seat just came free
     return {"handoff": closed.as_json(), "delivery": delivery}
+
+
+@router.post("/api/me/availability", summary="Switch yourself available or away (routing reacts at once)")
+def set_availability(body: Availability, request: Request, who: LoggedIn = Depends(may_change)) -> dict[str, Any]:
+    settings = settings_of(request)
+    try:
+        agents.set_availability(settings.database_url, who.agent.id, body.availability)
+    except agents.AgentError as error:
+        raise HTTPException(422, str(error)) from error
+    _tell_customers_who_joined(settings, handoffs.assign_waiting(settings.database_url))  # a seat may have opened
+    return {"availability": body.availability}
+
+
+@router.get("/api/attachments/{attachment_id}", summary="A file a customer sent (shown, never run)")
+def attachment_file(attachment_id: HandoffId, request: Request, _: LoggedIn = Depends(logged_in)) -> FileResponse:
+    settings = settings_of(request)
+    found = attachments.get(settings.database_url, attachment_id)
+    path = attachments.path_of(settings.attachments_dir, found) if found else None
+    if found is None or not path.exists():
+        raise HTTPException(404, "no such file (it may have been erased with the customer)")
+    disposition = "inline" if found.kind != "pdf" else "attachment"
+    # The type found by content; nosniff and a sandbox: a file can never act as a page of the console.
+    return FileResponse(path, media_type=found.media_type, filename=found.name, content_disposition_type=disposition,
+                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store",
+                                 "Content-Security-Policy": "sandbox; default-src 'none'"})
 
 
 @router.get("/api/canned-replies", summary="Ready-made replies")

@@ -48,6 +48,12 @@ function renderLists(snapshot) {
   $("queue").replaceChildren(...snapshot.queue.map(handoffItem));
   $("active").replaceChildren(...snapshot.active.map(handoffItem));
   $("queue-count").textContent = String(snapshot.queue.length);
+  $("team-section").hidden = !snapshot.team;
+  if (snapshot.team) {
+    $("team").replaceChildren(...snapshot.team.map((a) => el("li",
+      `${a.username} (${a.role}) · ${a.availability}${a.console_open ? "" : ", console closed"}`
+      + ` · ${a.active_chats}/${a.capacity} chats${a.routable ? " · takes chats" : ""}`)));
+  }
 }
 
 function alertNewArrivals(snapshot) {
@@ -96,6 +102,7 @@ function listen() {
 async function openHandoff(id, focus = true) {
   try {
     const pop = await api(`/api/handoffs/${id}`);
+    if (focus) showError(null);  // an old failure is not about this chat
     state.openId = id;
     state.openStatus = pop.handoff.status;
     renderChat(pop);
@@ -126,24 +133,72 @@ function renderChat(pop) {
   const transcript = pop.transcript.map((r) => {
     const item = el("li", null, r.actor);
     item.append(el("span", `${r.actor}${r.intent ? " · " + r.intent : ""} · ${when(r.created_at)}`, "meta"));
-    item.append(el("span", r.text || "", "text"));
+    item.append(el("span", r.shown || r.text || "", "text"));
+    if (r.offered && r.offered.length) item.append(el("span", `Offered: ${r.offered.join(" · ")}`, "offered"));
+    if (r.attachment) item.append(fileLink(r.attachment, (r.text || "").startsWith("[photo:")));
     return item;
   });
   $("transcript").replaceChildren(...transcript);
   $("transcript").scrollTop = $("transcript").scrollHeight;
   state.openRecordId = pop.transcript.length ? pop.transcript[pop.transcript.length - 1].id : null;
   $("complaints").replaceChildren(...pop.complaints.map((c) =>
-    el("li", `${c.reference} · ${c.status} · ${c.priority} · ${c.category || "other"}: ${c.description || ""}`)));
+    el("li", `${c.reference} · ${c.status} · ${c.priority} · ${c.category || "other"}`
+      + `${c.order_ref ? " · order " + c.order_ref : ""}${c.contact ? " · contact " + c.contact : ""}: ${c.description || ""}`)));
   $("earlier").replaceChildren(...pop.earlier_conversations.map((c) =>
     el("li", `${when(c.started_at)} · ${c.channel} · ${c.turns} turns: “${c.opening || ""}”`)));
   $("earlier-handoffs").replaceChildren(...pop.earlier_handoffs.map((e) =>
     el("li", `${when(e.created_at)} · ${REASONS[e.reason] || e.reason} · ${e.status}${e.rating ? " · rated " + e.rating + "/5" : ""}`)));
+  renderVisitor(pop.visitor);
+  renderFiles(pop.files);
   if (!pop.complaints.length) $("complaints").append(el("li", "none"));
   if (!pop.earlier_conversations.length) $("earlier").append(el("li", "none"));
   if (!pop.earlier_handoffs.length) $("earlier-handoffs").append(el("li", "none"));
 }
 
+// A file the customer sent: served by the console behind its login, with the type found by content.
+function fileLink(url, photo) {
+  const link = el("a", photo ? "" : "Open the file", "file");
+  link.href = url;
+  link.target = "_blank";
+  link.rel = "noopener noreferrer";
+  if (photo) {
+    const image = document.createElement("img");
+    image.src = url;
+    image.alt = "the customer's photo";
+    image.className = "thumb";
+    link.append(image);
+  }
+  return link;
+}
+
+function renderFiles(files) {
+  $("files").replaceChildren(...files.map((f) => {
+    const item = el("li", "");
+    const link = fileLink(f.url, false);
+    link.textContent = `${f.name} (${f.kind}, ${Math.ceil(f.size / 1024)} KB)`;
+    item.append(link);
+    return item;
+  }));
+  if (!files.length) $("files").append(el("li", "none"));
+}
+
+// Where a widget customer is on the shop's site (bot/domain/visitors.py).
+function renderVisitor(visitor) {
+  if (!visitor) { $("visitor").replaceChildren(el("li", "no pages reported (not the web widget)")); return; }
+  const page = (p) => `${p.title || p.url}`;
+  const items = [
+    el("li", `Now on: ${page(visitor.current_page)}`),
+    el("li", `This visit: ${visitor.this_visit.map(page).join(" → ")}`),
+    el("li", `Came from: ${visitor.came_from || "direct"}`),
+    el("li", `Device: ${visitor.device || "unknown"}`),
+    el("li", visitor.returning ? `Returning visitor (${visitor.earlier_visits} earlier visit${visitor.earlier_visits === 1 ? "" : "s"})` : "First visit"),
+  ];
+  items[0].title = visitor.current_page.url;
+  $("visitor").replaceChildren(...items);
+}
+
 async function act(path, body) {
+  if (state.openId === null) return;  // no chat is open: nothing to act on
   showError(null);
   try {
     await api(path, { method: "POST", body: JSON.stringify(body || {}) });
@@ -178,6 +233,30 @@ async function searchFaq() {
     }));
     if (!found.results.length) $("faq-results").append(el("li", "nothing found"));
   } catch (error) { showError(error); }
+}
+
+// --- availability: the agent's own switch; away by itself after IDLE_MS without a key or click ---
+
+const IDLE_MS = 10 * 60 * 1000;
+
+async function setAvailability(availability, why = "") {
+  try {
+    await api("/api/me/availability", { method: "POST", body: JSON.stringify({ availability }) });
+    $("availability").value = availability;
+    $("idle").textContent = why;
+  } catch (error) { showError(error); }
+}
+
+function watchIdle() {
+  let timer = null;
+  const active = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if ($("availability").value === "available") setAvailability("away", "away: idle for 10 minutes");
+    }, IDLE_MS);
+  };
+  ["keydown", "mousedown", "mousemove", "touchstart"].forEach((name) => document.addEventListener(name, active));
+  active();
 }
 
 // --- typing, both ways (widget customers only; never recorded) -------------------------------
@@ -229,6 +308,9 @@ async function start() {
     window.location.href = "/login";
   });
   $("reply").addEventListener("input", agentTyping);
+  $("availability").value = me.agent.availability;
+  $("availability").addEventListener("change", () => setAvailability($("availability").value));
+  watchIdle();
   setInterval(showDraft, DRAFT_POLL_MS);
   listen();
 }

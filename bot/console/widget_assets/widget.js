@@ -28,7 +28,7 @@
   var retries = 0, retryTimer = null, unread = 0;
   var language = /^zh/i.test(navigator.language || "") ? "zh" : "en";
   var welcome = null;      // greeting, topics, who is online, the invitation (widget_welcome.py)
-  var agentTyping = null, agentTypingTimer = null, draftTimer = null;
+  var agentTyping = null, agentTypingTimer = null, draftTimer = null, pageReported = false;
   var DRAFT_DEBOUNCE_MS = 400, AGENT_TYPING_MS = 5000;
 
   var host = document.createElement("div");
@@ -62,6 +62,7 @@
     ".error { color: #b91c1c; font-size: 13px; padding: 0 12px; }",
     "form { display: flex; gap: 6px; padding: 10px; border-top: 1px solid #e5e7eb; }",
     "textarea { flex: 1; resize: none; border: 1px solid #d1d5db; border-radius: 8px; padding: 8px; height: 42px; }",
+    "form .attach { background: #fff; color: #1d4ed8; border: 1px solid #d1d5db; padding: 0 10px; }",
     "form button { background: #2563eb; color: #fff; border: 0; border-radius: 8px; padding: 0 14px; cursor: pointer; }",
     ".msg time { display: block; font-size: 11px; opacity: .7; margin-top: 3px; }",
     ".msg.pending { opacity: .75; }",
@@ -90,6 +91,8 @@
     '  <div class="error" role="alert"></div>',
     '  <form><label class="sr-only" for="input">Your message</label>',
     '    <textarea id="input" placeholder="Type your question…" maxlength="4000" rows="1"></textarea>',
+    '    <button class="attach" type="button" aria-label="Send a photo or a PDF">📎</button>',
+    '    <input class="file" type="file" hidden accept="image/png,image/jpeg,image/webp,application/pdf">',
     '    <button type="submit">Send</button></form>',
     "</section>",
   ].join("\n");
@@ -189,6 +192,7 @@
       var button = document.createElement("button");
       button.type = "button";
       button.textContent = b.title;
+      if (/^★+$/.test(b.title)) button.setAttribute("aria-label", b.title.length + " of 5");  // a rating, read aloud
       button.addEventListener("click", function () { send(b.payload, b.title); });
       row.appendChild(button);
     });
@@ -214,7 +218,8 @@
   }
 
   function fetchWelcome() {
-    window.fetch(server + "/webhooks/widget/welcome?language=" + language)
+    var back = load().shown.length ? "&returning=1" : "";  // a browser that talked with us before
+    window.fetch(server + "/webhooks/widget/welcome?language=" + language + back)
       .then(function (reply) { return reply.ok ? reply.json() : null; })
       .then(function (body) { if (!body) return; welcome = body; render(); invite(); })
       .catch(function () { /* no welcome: the chat works without it */ });
@@ -351,6 +356,7 @@
       socket.emit("session_request", { session_id: load().sessionId }, function (reply) {
         change(function (s) { s.sessionId = reply.session_id; });
         showRecorded(reply.messages);
+        reportPage();
       });
     });
     socket.on("disconnect", function () { status("reconnecting…"); });
@@ -369,6 +375,36 @@
       arrived({ who: m.notice ? "notice" : m.agent ? "agent" : "bot", text: m.text || "", at: m.at, agent: m.agent,
                 buttons: m.buttons });
     });
+  }
+
+  // This page, for the agent who may take the chat (bot/domain/visitors.py): once per page, and only
+  // in a browser that has a conversation with us. The server keeps the address without its query.
+  function reportPage() {
+    if (pageReported) return;
+    pageReported = true;
+    var ua = navigator.userAgent || "";
+    var device = /iPad|Tablet/i.test(ua) ? "tablet" : /Mobi|Android|iPhone/i.test(ua) ? "phone" : "desktop";
+    socket.emit("page_view", { url: window.location.href, title: document.title || "", referrer: document.referrer || "",
+                               device: device }, function () {});
+  }
+
+  // A photo or PDF (widget_attachments.py): checked by content on the server, shown in every tab
+  // once recorded. Not kept for later like a text message: the customer is told if it did not go.
+  var MAX_FILE_BYTES = 5 * 1024 * 1024;
+  function upload(file) {
+    error("");
+    var sessionId = load().sessionId;
+    if (!file) return;
+    if (file.size > MAX_FILE_BYTES) { error("The file is too large: at most 5 MB."); return; }
+    if (!sessionId) { error("Open the chat first, then send the file."); return; }
+    var body = new FormData();
+    body.append("session_id", sessionId);
+    body.append("file", file);
+    status("sending the file…");
+    window.fetch(server + "/webhooks/widget/attachments", { method: "POST", body: body })
+      .then(function (reply) { return reply.json().then(function (answer) { return [reply.ok, answer]; }); })
+      .then(function (result) { status(""); if (!result[0]) error(result[1].error || "The file could not be sent."); })
+      .catch(function () { status(""); error("The file could not be sent: check your connection and try again."); });
   }
 
   function open(focus) {
@@ -391,6 +427,8 @@
   preview.addEventListener("click", function () { open(true); });
   $(".close").addEventListener("click", close);
   panel.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
+  $(".attach").addEventListener("click", function () { $(".file").click(); });
+  $(".file").addEventListener("change", function () { upload($(".file").files[0]); $(".file").value = ""; });
   $("form").addEventListener("submit", function (e) { e.preventDefault(); send(input.value); input.value = ""; });
   input.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); send(input.value); input.value = ""; }

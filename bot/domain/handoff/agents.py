@@ -1,4 +1,10 @@
-"""Agent accounts: create, list, check a password, mark as seen, and their load for routing.
+"""Agent accounts: create, list, check a password, mark as seen, availability, and their load
+for routing.
+
+Routing gives chats to agents whose console is open (seen in the last ONLINE_SECONDS) *and* who
+are available: an agent switches to away for a break (the console also does after 10 idle
+minutes), and a supervisor is away until they opt in, so a tab left open at night or a
+supervisor watching the dashboard is not sent customers.
 
 Passwords are hashed with Argon2id (argon2-cffi); only the hash is stored.
 """
@@ -19,6 +25,7 @@ from bot.domain.storage.db import as_utc, session_scope
 from bot.domain.storage.models import Agent, Handoff
 
 ROLES = ("agent", "supervisor")
+AVAILABILITY = ("available", "away")
 # The console refreshes last_seen_at every few seconds while it is open.
 ONLINE_SECONDS = 30
 MIN_PASSWORD_LENGTH = 8
@@ -37,6 +44,7 @@ class AgentView:
     role: str
     skills: list[str]
     capacity: int
+    availability: str = "available"
 
     @property
     def is_supervisor(self) -> bool:
@@ -90,6 +98,25 @@ def mark_seen(url: str, agent_id: int) -> None:
         session.execute(sa.update(Agent).where(Agent.id == agent_id).values(last_seen_at=_now()))
 
 
+def set_availability(url: str, agent_id: int, availability: str) -> None:
+    """The agent's own switch; AgentError for a value other than AVAILABILITY."""
+    if availability not in AVAILABILITY:
+        raise AgentError(f"availability must be one of {', '.join(AVAILABILITY)}")
+    with session_scope(url) as session:
+        session.execute(sa.update(Agent).where(Agent.id == agent_id).values(availability=availability))
+
+
+def team(url: str) -> list[dict]:
+    """Every agent as a supervisor sees them: availability, console open, chats against capacity."""
+    by_id = {load.id: load for load in loads(url)}
+    cutoff = _now() - timedelta(seconds=ONLINE_SECONDS)
+    with session_scope(url) as session:
+        return [{"username": row.username, "role": row.role, "availability": _availability(row),
+                 "console_open": _seen_since(row, cutoff), "routable": by_id[row.id].online,
+                 "active_chats": by_id[row.id].active_chats, "capacity": row.capacity}
+                for row in session.execute(sa.select(Agent).order_by(Agent.username)).scalars()]
+
+
 def mark_away(url: str, agent_id: int) -> None:
     """The agent logged out: no new chats go to them."""
     with session_scope(url) as session:
@@ -111,7 +138,8 @@ def loads(url: str, session: Session | None = None) -> list[AgentLoad]:
     cutoff = _now() - timedelta(seconds=ONLINE_SECONDS)
     return [
         AgentLoad(id=row.id, skills=frozenset(row.skills or ()), capacity=row.capacity,
-                  active_chats=active.get(row.id, 0), online=_seen_since(row, cutoff),
+                  active_chats=active.get(row.id, 0),
+                  online=_seen_since(row, cutoff) and _availability(row) == "available",
                   last_finished_at=as_utc(row.last_finished_at))
         for row in session.execute(sa.select(Agent)).scalars()
     ]
@@ -123,7 +151,12 @@ def _seen_since(row: Agent, cutoff: datetime) -> bool:
 
 def view(row: Agent) -> AgentView:
     return AgentView(id=row.id, username=row.username, role=row.role, skills=list(row.skills or []),
-                     capacity=row.capacity)
+                     capacity=row.capacity, availability=_availability(row))
+
+
+def _availability(row: Agent) -> str:
+    """The agent's switch, else their role's default: agents available, supervisors away."""
+    return row.availability or ("away" if row.role == "supervisor" else "available")
 
 
 def _now() -> datetime:

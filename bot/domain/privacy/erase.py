@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.storage.db import session_scope
 from bot.domain.storage.models import (
+    Attachment,
     Complaint,
     ComplaintStatusChange,
     ConversationEvent,
@@ -28,6 +29,7 @@ from bot.domain.storage.models import (
     Handoff,
     InteractionRecord,
     LiveEvent,
+    PageView,
     UndeliveredMessage,
 )
 
@@ -65,7 +67,11 @@ def purge(url: str, retention_days: int, now: datetime | None = None) -> dict[st
         removed["complaints"] += _strip_complaints(session, list(old))
         removed["customer_emails"] = session.execute(
             sa.delete(CustomerEmail).where(CustomerEmail.created_at < cutoff)).rowcount
+        removed["page_views"] += session.execute(sa.delete(PageView).where(PageView.viewed_at < cutoff)).rowcount
     return dict(removed)
+
+
+WIDGET_CUSTOMER = "widget:"  # the widget's customer id is this + its conversation id (channels/widget.py)
 
 
 def _conversations_of(session: Session, customer_id: str) -> set[str]:
@@ -74,6 +80,8 @@ def _conversations_of(session: Session, customer_id: str) -> set[str]:
     for table in (Complaint, Handoff):
         found |= set(session.execute(sa.select(table.conversation_id).where(table.customer_id == customer_id))
                      .scalars())
+    if customer_id.startswith(WIDGET_CUSTOMER):  # a widget browser's conversation, even with no message yet
+        found.add(customer_id.removeprefix(WIDGET_CUSTOMER))
     return found
 
 
@@ -91,6 +99,10 @@ def _forget_conversations(session: Session, conversations: set[str]) -> Counter:
             sa.delete(LiveEvent).where(LiveEvent.sender_id == conversation)).rowcount
         removed["undelivered_messages"] += session.execute(
             sa.delete(UndeliveredMessage).where(UndeliveredMessage.recipient_id == conversation)).rowcount
+        removed["page_views"] += session.execute(
+            sa.delete(PageView).where(PageView.conversation_id == conversation)).rowcount
+        removed["attachments"] += session.execute(  # their files: attachments.remove_orphans, after the commit
+            sa.delete(Attachment).where(Attachment.conversation_id == conversation)).rowcount
         removed["handoffs"] += _strip_handoffs(session, Handoff.conversation_id == conversation,
                                                {"conversation_id": stand_in})
         complaint_ids = list(session.execute(sa.select(Complaint.id).where(

@@ -100,7 +100,8 @@ class Agent(Base):
     """A person who answers handed-off conversations in the console.
 
     `skills` are FAQ/complaint categories; `capacity` is how many chats they take at once.
-    `last_seen_at` is refreshed while their console is open: "online" means seen recently.
+    `last_seen_at` is refreshed while their console is open; `availability` is their own switch.
+    Routable ("online") means both: seen recently and available.
     """
 
     __tablename__ = "agents"
@@ -113,6 +114,7 @@ class Agent(Base):
     capacity = sa.Column(sa.Integer, nullable=False)
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
     last_seen_at = sa.Column(sa.DateTime(timezone=True))
+    availability = sa.Column(sa.String(16))  # available | away; None: the role's default (agents.py)
     last_finished_at = sa.Column(sa.DateTime(timezone=True))
 
 
@@ -221,3 +223,34 @@ class LiveEvent(Base):
     name = sa.Column(sa.String(255))  # the intent of a user event, the action's name, ...
     timestamp = sa.Column(sa.Float, nullable=False, index=True)
     received_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+
+
+class PageView(Base):
+    """A page of the shop's site a widget customer opened (bot/domain/visitors.py): address
+    without its query or fragment, the referring site only, a device class. Erased with the
+    customer, purged with their conversation."""
+
+    __tablename__ = "page_views"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    conversation_id = sa.Column(sa.String(255), nullable=False, index=True)
+    url = sa.Column(sa.String(2048), nullable=False)
+    title = sa.Column(sa.String(300))
+    referrer = sa.Column(sa.String(255))
+    device = sa.Column(sa.String(64))
+    viewed_at = sa.Column(sa.DateTime(timezone=True), nullable=False, index=True)
+
+
+class Attachment(Base):
+    """A file a customer sent, checked by its content (bot/domain/attachments.py); the bytes live
+    in BOT_ATTACHMENTS_DIR under their sha256, outside any web root."""
+
+    __tablename__ = "attachments"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    conversation_id = sa.Column(sa.String(255), nullable=False, index=True)
+    sha256 = sa.Column(sa.String(64), nullable=False, index=True)
+    kind = sa.Column(sa.String(8), nullable=False)  # png | jpeg | webp | pdf
+    size = sa.Column(sa.Integer, nullable=False)
+    name = sa.Column(sa.String(255), nullable=False)  # as the customer's file was called, cleaned
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)

@@ -73,6 +73,13 @@ http {{
       proxy_set_header Upgrade $http_upgrade;
       proxy_set_header Connection $connection_upgrade;
     }}
+    location /webhooks/widget/attachments {{
+      client_max_body_size 6m;  # a photo or PDF of at most 5 MB (bot/domain/attachments.py) and its form
+      client_body_buffer_size 6m;
+      limit_req zone=per_address burst=20 nodelay;
+      proxy_pass http://rasa;
+      proxy_set_header Connection "";
+    }}
     location / {{
       limit_req zone=per_address burst=400 nodelay;
       proxy_pass http://rasa;

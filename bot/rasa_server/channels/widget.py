@@ -19,13 +19,15 @@ Built on Rasa's socketio channel, with what the widget needs that the stock one 
   widget keeps what was not acknowledged and sends it again with the same id, which is never
   run twice;
 - every tab of the conversation sees the customer's message too (`customer_uttered`);
+- photos and PDFs (`POST /webhooks/widget/attachments`, widget_attachments.py);
 - before the first message: the shop's invitation, a greeting, the most asked topics and
   whether people are online (`GET /webhooks/widget/welcome`, widget_welcome.py).
 
 Events: the widget emits `session_request {session_id}` (acknowledged with {session_id,
 messages}: the recorded conversation), `user_uttered {message, session_id, id}` (acknowledged
 with {status: recorded | refused | retry, error?}) and `typing {draft}` (what the customer is
-typing, for the agent: live_typing.py); the server emits `session_confirm <id>`,
+typing, for the agent: live_typing.py) and `page_view {url, title, referrer, device}` (the
+customer's path, for the agent: bot/domain/visitors.py); the server emits `session_confirm <id>`,
 `customer_uttered {text, id, at}`, `bot_uttered {text, buttons?, agent?, notice?, at}`,
 `agent_typing {agent}` and `error_message {error}` (the reason of a refused message, for
 clients without acknowledgements).
@@ -53,7 +55,8 @@ from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
 from bot.config import load_settings
-from bot.rasa_server.channels import live_typing, outbox, rate_limit, widget_history
+from bot.domain import visitors
+from bot.rasa_server.channels import live_typing, outbox, rate_limit, widget_attachments, widget_history
 from bot.rasa_server.channels.rest import MAX_MESSAGE_CHARS, clean_text
 from bot.rasa_server.channels.widget_welcome import Welcome, WelcomeConfig
 
@@ -171,9 +174,22 @@ class WidgetInput(InputChannel):
         @webhook.route("/welcome", methods=["GET"])
         async def welcome(request: Request) -> HTTPResponse:
             """The greeting, topics, availability and invitation (bot/rasa_server/channels/widget_welcome.py)."""
-            language = request.args.get("language", "en")
-            body = await asyncio.to_thread(self.welcome.for_language, language)
+            language, returning = request.args.get("language", "en"), request.args.get("returning") == "1"
+            body = await asyncio.to_thread(self.welcome.for_language, language, returning)
             return response.json(body, headers=self._cors(request.headers.get("origin")))
+
+        @webhook.route("/attachments", methods=["POST"])
+        async def attachment(request: Request) -> HTTPResponse:
+            """A photo or PDF from the customer (widget_attachments.py)."""
+            headers = self._cors(request.headers.get("origin"))
+            session_id = request.form.get("session_id") if request.form else None
+            if not _valid_id(session_id):
+                return response.json({"error": "Open the chat first, then send the file."}, status=400,
+                                     headers=headers)
+            if self.limiter is not None and not (decision := self.limiter.check(session_id)).allowed:
+                return response.json({"error": rate_limit.slow_down(decision.retry_after)}, status=429,
+                                     headers=headers)
+            return await widget_attachments.receive(request, sio, session_id, headers)
 
         @sio.on("session_request")
         async def session_request(sid: str, data: Any) -> dict[str, Any]:
@@ -192,6 +208,19 @@ class WidgetInput(InputChannel):
             draft = data.get("draft") if isinstance(data, dict) else None
             if session_id is not None and isinstance(draft, str):
                 await asyncio.to_thread(live_typing.drafts().put, session_id, clean_text(draft))
+
+        @sio.on("page_view")
+        async def page_view(sid: str, data: Any) -> dict[str, Any]:
+            """A page of the shop the customer opened, for the agent (bot/domain/visitors.py)."""
+            session_id = (await sio.get_session(sid) or {}).get("session_id")
+            fields = [data.get(k) if isinstance(data, dict) else None for k in ("url", "title", "referrer", "device")]
+            if session_id is None or not all(isinstance(f, str) for f in fields):
+                return {"status": "refused", "error": "a page view is {url, title, referrer, device}, in a session"}
+            try:
+                await asyncio.to_thread(visitors.record_view, load_settings().database_url, session_id, *fields)
+            except visitors.BadPageView as error:
+                return {"status": "refused", "error": str(error)}
+            return {"status": "recorded"}
 
         @sio.on("user_uttered")
         async def user_uttered(sid: str, data: Any) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """What the web widget offers before the customer has said anything: the shop's invitation,
 a greeting, the most asked topics and whether people are online now.
 
-`GET /webhooks/widget/welcome?language=en|zh` (customer-facing, no login: it says nothing
+`GET /webhooks/widget/welcome?language=en|zh[&returning=1]` (customer-facing, no login: it says nothing
 about anyone) answers with
 
     {"language", "greeting", "topics": [{"title", "question"}], "online", "availability",
@@ -48,6 +48,7 @@ DEFAULT_GREETING = {
     "en": "Hi! I'm Brightcart's assistant. Ask me about orders, delivery, payment, returns or your account.",
     "zh": "您好！我是 Brightcart 的智能助手。关于订单、配送、付款、退货或账户的问题，都可以问我。",
 }
+WELCOME_BACK = {"en": "Welcome back!", "zh": "欢迎回来！"}
 AVAILABILITY = {
     ("en", True): "Our team is online: ask for a person at any time.",
     ("en", False): "Our team is offline now: the assistant can help, or take a message for them.",
@@ -86,13 +87,14 @@ class Welcome:
         self.settings = settings
         self._ranked: tuple[float, list[str]] = (0.0, [])
 
-    def for_language(self, language: str) -> dict[str, Any]:
+    def for_language(self, language: str, returning: bool = False) -> dict[str, Any]:
         language = language if language in LANGUAGES else "en"
+        greeting = _in(self.config.greeting, language)
         online = self._people_online()
         invitation = self.config.invitation
         return {
             "language": language,
-            "greeting": _in(self.config.greeting, language),
+            "greeting": f"{WELCOME_BACK[language]} {greeting}" if returning else greeting,
             "topics": self._topics(language),
             "online": online,
             "availability": AVAILABILITY[(language, online)],
