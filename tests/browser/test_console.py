@@ -82,7 +82,8 @@ def test_log_in_see_handoffs_arrive_claim_reply_and_close(bot: RunningBot, page:
     expect(queued).to_be_visible(timeout=15000)  # arrived without reloading
     page.wait_for_function("window.__notifications.length >= 2")
 
-    queued.click()
+    queued.focus()  # the queue works from the keyboard
+    page.keyboard.press("Enter")
     expect(page.locator("#transcript")).to_contain_text(HOSTILE)  # shown as text, verbatim
     expect(page.locator("#transcript .offered").last).to_have_text(f"Offered: {' · '.join(offered)}")
     expect(page.locator("#transcript li.customer .text", has_text="Chose:")).to_have_text(
@@ -105,6 +106,10 @@ def test_log_in_see_handoffs_arrive_claim_reply_and_close(bot: RunningBot, page:
     page.fill("#faq-query", "can I send it back")
     page.click("#faq-search")
     expect(page.locator("#faq-results li").first).to_contain_text("return", ignore_case=True, timeout=30000)
+    page.locator("#faq-results li").first.focus()
+    page.keyboard.press("Enter")  # inserts the answer, from the keyboard too
+    expect(page.locator("#reply")).not_to_have_value("")
+    page.fill("#reply", "")
     if os.environ.get("CONSOLE_SCREENSHOT"):
         page.screenshot(path=os.environ["CONSOLE_SCREENSHOT"])
 

@@ -39,7 +39,18 @@ function handoffItem(handoff) {
   const language = languageOf(handoff) ? ` · ${languageOf(handoff)}` : "";
   item.append(el("div", `${handoff.channel}${handoff.skill ? " · " + handoff.skill : ""}${language} · ${when(handoff.created_at)}`, "meta"));
   if (handoff.message) item.append(el("div", handoff.message, "meta"));
-  item.addEventListener("click", () => openHandoff(handoff.id));
+  return pressable(item, `Open the chat with customer ${handoff.customer_id}`, () => openHandoff(handoff.id));
+}
+
+// A list item that works like a button from the keyboard too: Tab reaches it, Enter or Space acts.
+function pressable(item, label, action) {
+  item.tabIndex = 0;
+  item.setAttribute("role", "button");
+  item.setAttribute("aria-label", label);
+  item.addEventListener("click", action);
+  item.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" || e.key === " ") { e.preventDefault(); action(); }
+  });
   return item;
 }
 
@@ -228,8 +239,7 @@ async function searchFaq() {
     $("faq-results").replaceChildren(...found.results.map((r) => {
       const item = el("li", `${r.question} (${r.category}, ${Number(r.score).toFixed(2)})`);
       item.title = "Insert this answer";
-      item.addEventListener("click", () => { $("reply").value = r.answer; $("reply").focus(); });
-      return item;
+      return pressable(item, `Insert the answer to: ${r.question}`, () => { $("reply").value = r.answer; $("reply").focus(); });
     }));
     if (!found.results.length) $("faq-results").append(el("li", "nothing found"));
   } catch (error) { showError(error); }
