@@ -131,14 +131,24 @@ def log_in(bot: RunningBot, page: object, username: str) -> None:
     expect(page.locator("#connection")).to_have_text("live", timeout=15000)
 
 
+def agent_console(bot: RunningBot, browser: object, username: str, *options: str,
+                  fake_clock: bool = False) -> tuple[object, object]:
+    """A new agent account, logged in to the console in a browser of their own: (context, page).
+    `fake_clock`: the page's timers run only when the test moves Playwright's clock."""
+    add_agent(bot, username, PASSWORD, *options)
+    context = browser.new_context(viewport={"width": 1400, "height": 860})
+    page = context.new_page()
+    if fake_clock:
+        page.clock.install()
+    log_in(bot, page, username)
+    return context, page
+
+
 def test_a_widget_customer_hears_who_joined_and_both_sides_see_the_other_typing(bot: RunningBot,
                                                                                browser: object) -> None:
     from playwright.sync_api import expect
 
-    add_agent(bot, "dora", PASSWORD, "--capacity", "1")
-    agent_side = browser.new_context(viewport={"width": 1400, "height": 860})
-    console = agent_side.new_page()
-    log_in(bot, console, "dora")
+    agent_side, console = agent_console(bot, browser, "dora", "--capacity", "1")
     busy = customer()  # fills dora's one seat
     bot.say_via_callback(busy, "I'd like to talk to a human")
     expect(console.locator("#active li", has_text=f"Customer {busy}")).to_be_visible(timeout=15000)
@@ -181,10 +191,7 @@ def test_the_agent_sees_where_a_widget_customer_is_and_came_from_and_erasing_for
                                                                                       browser: object) -> None:
     from playwright.sync_api import expect
 
-    add_agent(bot, "ella", PASSWORD, "--capacity", "2")
-    agent_side = browser.new_context(viewport={"width": 1400, "height": 860})
-    console = agent_side.new_page()
-    log_in(bot, console, "ella")
+    agent_side, console = agent_console(bot, browser, "ella", "--capacity", "2")
     customer_side = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
     shop = customer_side.new_page()
     with shop_site(bot) as site:
@@ -240,13 +247,8 @@ def test_away_agents_and_supervisors_who_did_not_opt_in_get_no_chats_and_idle_me
     url = bot.settings.database_url
     for agent in agents.all_agents(url):
         agents.set_availability(url, agent.id, "away")  # everyone from the earlier tests steps away
-    add_agent(bot, "fay", PASSWORD, "--capacity", "2")
-    add_agent(bot, "gus", PASSWORD, "--role", "supervisor", "--capacity", "2")
-    fay_side, gus_side = (browser.new_context(viewport={"width": 1400, "height": 860}) for _ in range(2))
-    fay, gus = fay_side.new_page(), gus_side.new_page()
-    fay.clock.install()  # to make her idle without waiting ten minutes
-    log_in(bot, fay, "fay")
-    log_in(bot, gus, "gus")
+    fay_side, fay = agent_console(bot, browser, "fay", "--capacity", "2", fake_clock=True)  # idle without waiting
+    gus_side, gus = agent_console(bot, browser, "gus", "--role", "supervisor", "--capacity", "2")
     expect(gus.locator("#availability")).to_have_value("away")  # a supervisor opts in to take chats
     expect(fay.locator("#availability")).to_have_value("available")
     fay.select_option("#availability", "away")
