@@ -63,10 +63,10 @@ class ActionFileComplaint(Action):
             dispatcher.utter_message(response="utter_complaint_not_saved")
             return [SlotSet("complaint_confirmed", None)]
         language = language_of(tracker)
-        dispatcher.utter_message(
-            text=pick(_FILED, language).format(reference=complaint.reference, promise=_promise(complaint, language)),
-            complaint_ref=complaint.reference,
-        )
+        text = pick(_FILED, language).format(reference=complaint.reference, promise=_promise(complaint, language))
+        if complaint.channel in FILE_CHANNELS:  # bot/domain/attachments.py links what they send next
+            text += pick(_SEND_FILES, language)
+        dispatcher.utter_message(text=text, complaint_ref=complaint.reference)
         if complaint.priority == "urgent":  # urgent complaints go to a person straight away
             return [*RESET, SlotSet("handoff_reason", "urgent_complaint"),
                     SlotSet("handoff_skill", complaint.category), FollowupAction("action_request_human")]
@@ -170,6 +170,11 @@ _FILED = {
     ENGLISH: "Thank you. Your complaint is filed with reference {reference}. {promise} You can ask me "
              "\"what's the status of {reference}?\" any time.",
     CHINESE: "谢谢。您的投诉已提交，编号为 {reference}。{promise}您可以随时问我“{reference} 处理得怎么样了？”。",
+}
+FILE_CHANNELS = ("widget", "telegram")  # where a customer can send a photo or a PDF
+_SEND_FILES = {
+    ENGLISH: " If you have a photo of the item or a receipt, send it here and it will be added to the complaint.",
+    CHINESE: "如有商品照片或收据，可以直接在这里发送，我们会把它附到投诉中。",
 }
 _UPDATE = {ENGLISH: "Update on your complaint: ", CHINESE: "您的投诉有新进展："}
 _STATUS = {

@@ -300,11 +300,13 @@ telegram_ids = itertools.count(int(time.time()))
 
 
 class FakeBotApi:
-    """Telegram's Bot API as far as the channel uses it: getMe, sendMessage, answerCallbackQuery.
+    """Telegram's Bot API as far as the channel uses it: getMe, sendMessage, answerCallbackQuery,
+    getFile and the file server (`files`: file id -> bytes a customer "sent").
     `fail_next` makes the next sendMessage calls answer with given errors (429, 5xx)."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict]] = []
+        self.files: dict[str, bytes] = {}
         self.failures: list[tuple[int, dict]] = []
         self.pending_updates: list[dict] = []  # what getUpdates hands out (polling mode)
         self._lock = threading.Condition()
@@ -322,6 +324,16 @@ class FakeBotApi:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def do_GET(self) -> None:  # noqa: N802 - the file server: /file/bot<token>/files/<file id>
+                file_id = self.path.rsplit("/", 1)[-1]
+                with fake._lock:
+                    fake.calls.append(("download", {"file_id": file_id}))
+                    data = fake.files.get(file_id)
+                self.send_response(200 if data is not None else 404)
+                self.send_header("Content-Length", str(len(data or b"")))
+                self.end_headers()
+                self.wfile.write(data or b"")
 
             def log_message(self, *_: object) -> None:
                 pass
@@ -377,6 +389,12 @@ class FakeBotApi:
             if not updates:
                 time.sleep(0.3)  # a short "long poll"
             return 200, {"ok": True, "result": updates}
+        if method == "getFile":
+            file_id = str(params.get("file_id"))
+            if file_id not in self.files:
+                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}
+            return 200, {"ok": True, "result": {"file_id": file_id, "file_unique_id": file_id,
+                                                "file_size": len(self.files[file_id]), "file_path": f"files/{file_id}"}}
         if method == "sendMessage":
             return 200, {"ok": True, "result": {"message_id": next(telegram_ids), "date": int(time.time()),
                                                 "chat": {"id": int(params["chat_id"]), "type": "private"},

@@ -41,7 +41,8 @@ def screen_pop(url: str, handoff_id: int, kb_dir: Path) -> dict[str, Any]:
         "earlier_handoffs": [h.as_json() for customer in customers for h in handoffs.for_customer(url, customer)
                              if h.id != handoff_id],
         "visitor": visitors.summary(url, handoff.conversation_id) if handoff.channel == "widget" else None,
-        "files": [{"name": f.name, "kind": f.kind, "size": f.size, "url": f"/api/attachments/{f.id}"}
+        "files": [{"name": f.name, "kind": f.kind, "size": f.size, "url": f"/api/attachments/{f.id}",
+                   "complaint_ref": f.complaint_ref}
                   for f in attachments.for_conversation(url, handoff.conversation_id)],
     }
 

@@ -7,7 +7,10 @@ once), the row says which conversation sent it. Agents open them behind the cons
 served with the type found here, `nosniff` and a sandbox CSP: nothing a customer sends runs in
 an agent's browser (bot/console/routes/handoffs.py). The conversation records a customer
 message "[photo: name]" with the attachment's id (bot/rasa_server/channels/widget.py), so it is
-in the transcript, the export and the complaint's conversation. Erased with the customer:
+in the transcript, the export and the complaint's conversation. A file belongs to a complaint
+when it is sent within LINK_HOURS before or after that complaint is filed in the same
+conversation (`link_to_complaint` at filing, `store` afterwards): the photo of the broken item
+comes just before or just after the complaint about it. Erased with the customer:
 `erase-customer` and `purge` remove the rows, then `remove_orphans` the files no row names.
 """
 
@@ -18,18 +21,20 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from bot.domain.storage.db import as_utc, session_scope
-from bot.domain.storage.models import Attachment
+from bot.domain.storage.models import Attachment, Complaint
 
 MAX_BYTES = 5 * 1024 * 1024
 MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "pdf": "application/pdf"}
 REFUSED_TYPE = "Only photos (PNG, JPEG, WebP) and PDF files can be sent."
 REFUSED_SIZE = f"The file is too large: at most {MAX_BYTES // (1024 * 1024)} MB."
+LINK_HOURS = 24
 
 
 class Refused(ValueError):
@@ -45,6 +50,7 @@ class AttachmentView:
     size: int
     sha256: str
     created_at: datetime
+    complaint_ref: str | None
 
     @property
     def media_type(self) -> str:
@@ -88,9 +94,11 @@ def store(url: str, files_dir: Path, conversation_id: str, name: str, data: byte
         raise Refused(REFUSED_TYPE)
     digest = hashlib.sha256(data).hexdigest()
     _write_once(Path(files_dir), digest, data)
+    now = datetime.now(timezone.utc)
     with session_scope(url) as session:
         row = Attachment(conversation_id=conversation_id[:255], sha256=digest, kind=kind, size=len(data),
-                         name=_clean_name(name, kind), created_at=datetime.now(timezone.utc))
+                         name=_clean_name(name, kind), created_at=now,
+                         complaint_ref=_complaint_just_filed(session, conversation_id, now))
         session.add(row)
         session.flush()
         return _view(row)
@@ -107,6 +115,22 @@ def for_conversation(url: str, conversation_id: str) -> list[AttachmentView]:
         rows = session.execute(sa.select(Attachment).where(Attachment.conversation_id == conversation_id)
                                .order_by(Attachment.id)).scalars()
         return [_view(row) for row in rows]
+
+
+def for_complaint(url: str, reference: str) -> list[AttachmentView]:
+    with session_scope(url) as session:
+        rows = session.execute(sa.select(Attachment).where(Attachment.complaint_ref == reference)
+                               .order_by(Attachment.id)).scalars()
+        return [_view(row) for row in rows]
+
+
+def link_to_complaint(session: Session, conversation_id: str, reference: str, filed_at: datetime) -> int:
+    """At filing: the conversation's files of the last LINK_HOURS that belong to no complaint yet
+    become this complaint's (in the filing's own transaction); how many."""
+    return session.execute(
+        sa.update(Attachment).where(Attachment.conversation_id == conversation_id, Attachment.complaint_ref.is_(None),
+                                    Attachment.created_at >= filed_at - timedelta(hours=LINK_HOURS))
+        .values(complaint_ref=reference)).rowcount
 
 
 def path_of(files_dir: Path, attachment: AttachmentView) -> Path:
@@ -126,6 +150,15 @@ def remove_orphans(url: str, files_dir: Path) -> int:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+def _complaint_just_filed(session: Session, conversation_id: str, now: datetime) -> str | None:
+    """The conversation's newest complaint still being handled, if filed within LINK_HOURS."""
+    return session.execute(
+        sa.select(Complaint.reference).where(Complaint.conversation_id == conversation_id,
+                                             Complaint.status.in_(("open", "in_progress")),
+                                             Complaint.created_at >= now - timedelta(hours=LINK_HOURS))
+        .order_by(Complaint.id.desc()).limit(1)).scalar()
 
 
 def _write_once(directory: Path, digest: str, data: bytes) -> None:
@@ -148,4 +181,5 @@ def _clean_name(name: str, kind: str) -> str:
 
 def _view(row: Attachment) -> AttachmentView:
     return AttachmentView(id=row.id, conversation_id=row.conversation_id, name=row.name, kind=row.kind,
-                          size=row.size, sha256=row.sha256, created_at=as_utc(row.created_at))
+                          size=row.size, sha256=row.sha256, created_at=as_utc(row.created_at),
+                          complaint_ref=row.complaint_ref)

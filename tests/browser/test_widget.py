@@ -277,3 +277,33 @@ def test_a_photo_is_sent_and_recorded_and_a_disguised_or_oversized_file_is_refus
     assert attachments.reference(kept.id) == photo["entities"][0]["value"]
     assert len(list(bot.settings.attachments_dir.iterdir())) >= 1  # outside the web root, under its digest
     context.close()
+
+
+def test_a_photo_chosen_while_offline_waits_and_is_sent_once_on_reconnect(bot: RunningBot, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    context, page = customer_asking(bot, browser, "the handle of my mug broke off")
+    session = session_of(page)
+    context.set_offline(True)
+    expect(page.locator(".status")).to_have_text("reconnecting…", timeout=60000)
+    page.set_input_files(".file", files=[{"name": "broken handle.png", "mimeType": "image/png", "buffer": PNG}])
+    pending = page.locator(".msg.customer.pending")
+    expect(pending.locator(".text")).to_have_text("[photo: broken handle.png]")  # waiting, not shown as sent
+    context.set_offline(False)
+    expect(page.locator(".msg.customer.pending")).to_have_count(0, timeout=60000)
+    expect(page.locator(".msg.customer .text").last).to_have_text("[photo: broken handle.png]")
+    assert page.locator(".error").text_content() == ""
+    assert len(customer_records(bot, session, "[photo: broken handle.png]")) == 1
+    [kept] = attachments.for_conversation(bot.settings.database_url, session)
+
+    # An answer lost on the way back: the widget sends the file again with its id, kept once.
+    upload = {"session_id": session, "id": "resent-file-1"}
+    first = requests.post(f"{bot.settings.rasa_url}/webhooks/widget/attachments", data=upload,
+                          files={"file": ("again.png", PNG)}, timeout=60)
+    again = requests.post(f"{bot.settings.rasa_url}/webhooks/widget/attachments", data=upload,
+                          files={"file": ("again.png", PNG)}, timeout=60)
+    assert (first.json()["status"], again.json()["status"]) == ("recorded", "duplicate")
+    assert len(customer_records(bot, session, "[photo: again.png]")) == 1
+    assert [a.name for a in attachments.for_conversation(bot.settings.database_url, session)] == [kept.name,
+                                                                                                  "again.png"]
+    context.close()

@@ -4,12 +4,14 @@ records the calls)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
 
 import pytest
 
+from bot.domain import attachments
 from bot.domain.handoff import rasa_push
 from bot.domain.storage.records import iter_records
 from bot.rasa_server.channels.delivery import undelivered
@@ -23,6 +25,7 @@ from tests.conftest import (
     telegram_ids,
     telegram_update,
 )
+from tests.integration.test_complaints import file_complaint
 
 pytestmark = pytest.mark.integration
 
@@ -218,3 +221,88 @@ def test_long_text_is_split_at_telegrams_limit() -> None:
     assert len(parts) == 3 and all(len(p) <= 4096 for p in parts)
     assert " ".join(parts) == text
     assert split_text("x" * 5000) == ["x" * 4096, "x" * 904]
+
+
+JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 2048
+
+
+def photo_update(chat: int, file_ids: dict[str, bytes], caption: str | None = None) -> dict:
+    """A photo message as Telegram sends it: the same picture in several sizes, smallest first."""
+    sizes = [{"file_id": file_id, "file_unique_id": file_id, "width": 90 * (n + 1), "height": 90 * (n + 1),
+              "file_size": len(data)} for n, (file_id, data) in enumerate(file_ids.items())]
+    return telegram_update(chat, None, photo=sizes, **({"caption": caption} if caption else {}))
+
+
+def document_update(chat: int, file_id: str, name: str, size: int) -> dict:
+    return telegram_update(chat, None, document={"file_id": file_id, "file_unique_id": file_id, "file_name": name,
+                                                 "mime_type": "application/pdf", "file_size": size})
+
+
+def test_a_photo_is_kept_and_recorded_and_its_caption_answered(tg_bot: RunningBot, fake_api: FakeBotApi) -> None:
+    chat = new_chat()
+    small, large = f"small-{chat}", f"large-{chat}"
+    fake_api.files |= {small: JPEG[:200], large: JPEG + b"the full picture"}
+    update = photo_update(chat, {small: fake_api.files[small], large: fake_api.files[large]},
+                          caption="how long does delivery take?")
+    assert post_telegram(tg_bot, update).status_code == 200
+    assert "working days" in fake_api.wait_sent(chat, 1)[0]["text"]  # the caption is the customer's question
+    url = tg_bot.settings.database_url
+    [kept] = attachments.for_conversation(url, str(chat))
+    assert (kept.kind, kept.name) == ("jpeg", "photo.jpg")
+    assert attachments.path_of(tg_bot.settings.attachments_dir, kept).read_bytes() == fake_api.files[large]
+    assert [c["file_id"] for c in fake_api.calls_of("download") if str(chat) in c["file_id"]] == [large]
+    records = list(iter_records(url, conversation_id=str(chat)))
+    assert [(r["actor"], r["text"]) for r in records[:2]] == [("customer", "[photo: photo.jpg]"),
+                                                              ("customer", "how long does delivery take?")]
+    assert records[0]["entities"][0] == {"entity": "attachment", "value": attachments.reference(kept.id),
+                                         "start": 0, "end": 0}
+    assert post_telegram(tg_bot, update).status_code == 200  # Telegram sending it again changes nothing
+    assert len(attachments.for_conversation(url, str(chat))) == 1
+
+
+def test_a_disguised_or_oversized_document_is_refused_in_words(tg_bot: RunningBot, fake_api: FakeBotApi) -> None:
+    chat = new_chat()
+    disguised = f"html-{chat}"
+    fake_api.files[disguised] = b"<html><script>alert(1)</script></html>"
+    assert post_telegram(tg_bot, document_update(chat, disguised, "receipt.pdf", 38)).status_code == 200
+    assert fake_api.wait_sent(chat, 1)[-1]["text"] == attachments.REFUSED_TYPE
+    oversized = f"big-{chat}"  # never fetched: Telegram says how large it is
+    assert post_telegram(tg_bot, document_update(chat, oversized, "scan.pdf", 6 * 1024 * 1024)).status_code == 200
+    assert fake_api.wait_sent(chat, 2)[-1]["text"] == attachments.REFUSED_SIZE
+    assert not [c for c in fake_api.calls_of("getFile") if c["file_id"] == oversized]
+    assert attachments.for_conversation(tg_bot.settings.database_url, str(chat)) == []
+    actions = [r["action"] for r in iter_records(tg_bot.settings.database_url, conversation_id=str(chat))]
+    assert actions == ["notice:file_refused"] * 4  # each: what the customer sent, and the bot's answer
+
+
+def test_a_file_telegram_could_not_hand_over_is_taken_when_sent_again(tg_bot: RunningBot,
+                                                                      fake_api: FakeBotApi) -> None:
+    chat = new_chat()
+    receipt = f"receipt-{chat}"
+    update = document_update(chat, receipt, "receipt.pdf", 2048)
+    assert post_telegram(tg_bot, update).status_code == 500  # getFile failed: Telegram will send it again
+    assert attachments.for_conversation(tg_bot.settings.database_url, str(chat)) == []
+    fake_api.files[receipt] = b"%PDF-1.7\n" + b"0" * 2039
+    assert post_telegram(tg_bot, update).status_code == 200
+    [kept] = attachments.for_conversation(tg_bot.settings.database_url, str(chat))
+    assert (kept.kind, kept.name) == ("pdf", "receipt.pdf")
+    customer = [r["text"] for r in iter_records(tg_bot.settings.database_url, conversation_id=str(chat))]
+    assert customer == ["[document: receipt.pdf]"]
+
+
+def test_a_photo_sent_after_a_complaint_is_filed_is_part_of_it(tg_bot: RunningBot, fake_api: FakeBotApi) -> None:
+    chat = new_chat()
+
+    def say(text: str) -> list[dict]:
+        before = len(fake_api.sent_to(chat))
+        assert post_telegram(tg_bot, telegram_update(chat, text)).status_code == 200  # answers once delivered
+        return fake_api.sent_to(chat)[before:]
+
+    reference = file_complaint(tg_bot, str(chat), say)
+    assert "send it here" in fake_api.sent_to(chat)[-1]["text"]  # the filing invites the photo
+    photo = f"soaked-{chat}"
+    fake_api.files[photo] = JPEG + b"soaked parcel"
+    assert post_telegram(tg_bot, photo_update(chat, {photo: fake_api.files[photo]})).status_code == 200
+    shown = subprocess.run([sys.executable, "-m", "bot", "complaints", "show", reference], env=tg_bot.env(),
+                           capture_output=True, text=True, timeout=120, check=True)
+    assert [(f["name"], f["kind"]) for f in json.loads(shown.stdout)["files"]] == [("photo.jpg", "jpeg")]

@@ -68,3 +68,38 @@ def test_unnotified_changes_until_marked(database_url: str) -> None:
     assert pending() == [(change.id, complaint.reference, complaint.conversation_id)]
     service.mark_notified(database_url, change.id)
     assert pending() == []
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+
+def test_a_file_sent_just_before_or_after_filing_belongs_to_the_complaint(database_url: str, tmp_path) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    import sqlalchemy as sa
+
+    from bot.domain import attachments
+    from bot.domain.storage.db import session_scope
+    from bot.domain.storage.models import Attachment
+
+    upgrade(database_url)
+    keep = lambda conversation, name: attachments.store(database_url, tmp_path, conversation, name, PNG)  # noqa: E731
+    before = keep("conv-jane", "before.png")
+    stale = keep("conv-jane", "last-month.png")
+    with session_scope(database_url) as session:  # sent long before: not about this complaint
+        session.get(Attachment, stale.id).created_at = datetime.now(timezone.utc) - timedelta(days=30)
+    elsewhere = keep("conv-other", "other.png")
+    complaint = service.file(database_url, draft("jane"))
+    after = keep("conv-jane", "after.png")
+    assert [f.name for f in attachments.for_complaint(database_url, complaint.reference)] == ["before.png",
+                                                                                              "after.png"]
+    assert attachments.get(database_url, stale.id).complaint_ref is None
+    assert attachments.get(database_url, elsewhere.id).complaint_ref is None
+    assert before.complaint_ref is None and after.complaint_ref == complaint.reference
+    service.set_status(database_url, complaint.reference, "resolved", "refunded", "agent-ann")
+    assert keep("conv-jane", "much-later.png").complaint_ref is None  # a settled complaint takes no more files
+    drafted = service.file(database_url, draft("kim"), status="cancelled")
+    kept = keep("conv-kim", "draft.png")
+    assert kept.complaint_ref is None and attachments.for_complaint(database_url, drafted.reference) == []
+    with session_scope(database_url) as session:
+        assert session.execute(sa.select(sa.func.count()).select_from(Attachment)).scalar() == 6

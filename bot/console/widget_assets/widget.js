@@ -125,7 +125,9 @@
     messages.forEach(function (m) { renderMessage(m, false); });
     var last = messages[messages.length - 1];
     if (last && last.buttons && last.buttons.length) renderButtons(last.buttons);
-    load().outbox.forEach(function (m) { renderMessage({ who: "customer", text: m.shown, at: m.at, id: m.id }, true); });
+    load().outbox.concat(files).forEach(function (m) {
+      renderMessage({ who: "customer", text: m.shown, at: m.at, id: m.id }, true);
+    });
     if (sending || agentTyping) renderTyping();
     log.scrollTop = log.scrollHeight;  // a reload opens at the latest message
     if (synced) change(function (s) { s.shown = messages.slice(-50); });  // shown at once on the next page
@@ -263,11 +265,13 @@
     var ids = {};
     messages.forEach(function (m) { if (m.id) ids[m.id] = true; });
     change(function (s) { s.outbox = s.outbox.filter(function (m) { return !ids[m.id]; }); });
+    files = files.filter(function (f) { return !ids[f.id]; });
     early.forEach(function (m) { if (!alreadyShown(m)) messages.push(m); });
     early = [];
     synced = true;
     render();
     flush();
+    flushFiles();
   }
 
   // A live message that raced the fetch of the conversation may be in both.
@@ -279,7 +283,10 @@
 
   function arrived(m) {
     if (!synced) { early.push(m); return; }
-    if (m.id) change(function (s) { s.outbox = s.outbox.filter(function (o) { return o.id !== m.id; }); });
+    if (m.id) {
+      change(function (s) { s.outbox = s.outbox.filter(function (o) { return o.id !== m.id; }); });
+      files = files.filter(function (f) { return f.id !== m.id; });
+    }
     if (m.who === "customer" && alreadyShown(m)) return;
     messages.push(m);
     messages = messages.slice(-MAX_MESSAGES);
@@ -389,22 +396,52 @@
   }
 
   // A photo or PDF (widget_attachments.py): checked by content on the server, shown in every tab
-  // once recorded. Not kept for later like a text message: the customer is told if it did not go.
+  // once recorded. Files wait in their own outbox while the page is open (a File cannot go into
+  // localStorage), shown as "Sending…", sent one at a time once connected, and again after a lost
+  // connection or a "not recorded" (503), each with its id: the server keeps an id once.
   var MAX_FILE_BYTES = 5 * 1024 * 1024;
+  var files = [];          // {id, file, shown, at}
+  var uploading = null;    // the file whose answer is awaited
+  var fileRetries = 0, fileRetryTimer = null;
+
   function upload(file) {
     error("");
-    var sessionId = load().sessionId;
     if (!file) return;
     if (file.size > MAX_FILE_BYTES) { error("The file is too large: at most 5 MB."); return; }
-    if (!sessionId) { error("Open the chat first, then send the file."); return; }
+    var pdf = file.type === "application/pdf" || /\.pdf$/i.test(file.name);
+    files.push({ id: newId(), file: file, shown: "[" + (pdf ? "document" : "photo") + ": " + file.name + "]",
+                 at: Date.now() / 1000 });
+    render();
+    flushFiles();
+  }
+
+  function flushFiles() {
+    var next = files[0];
+    if (!next || uploading || !synced || !socket || !socket.connected) return;
+    uploading = next;
     var body = new FormData();
-    body.append("session_id", sessionId);
-    body.append("file", file);
-    status("sending the file…");
+    body.append("session_id", load().sessionId);
+    body.append("id", next.id);
+    body.append("file", next.file);
     window.fetch(server + "/webhooks/widget/attachments", { method: "POST", body: body })
-      .then(function (reply) { return reply.json().then(function (answer) { return [reply.ok, answer]; }); })
-      .then(function (result) { status(""); if (!result[0]) error(result[1].error || "The file could not be sent."); })
-      .catch(function () { status(""); error("The file could not be sent: check your connection and try again."); });
+      .then(function (reply) { return reply.json().then(function (answer) { return [reply.status, answer]; }); })
+      .then(function (result) {
+        uploading = null;
+        if (result[0] === 503 || result[0] === 429) { retryFiles(); return; }  // not recorded, or too fast
+        fileRetries = 0;
+        files = files.filter(function (f) { return f.id !== next.id; });
+        if (result[0] >= 400) error(result[1].error || "The file could not be sent.");
+        render();
+        flushFiles();
+      })
+      .catch(function () { uploading = null; retryFiles(); });  // offline: kept, sent again on reconnect
+  }
+
+  function retryFiles() {
+    fileRetries += 1;
+    clearTimeout(fileRetryTimer);
+    fileRetryTimer = setTimeout(flushFiles, RETRY_MS[Math.min(fileRetries - 1, RETRY_MS.length - 1)]);
+    render();
   }
 
   function open(focus) {

@@ -13,6 +13,7 @@ import json
 import sys
 
 from bot.config import load_settings
+from bot.domain import attachments
 from bot.domain.complaints import service
 from bot.domain.complaints.notify import notify_change, notify_pending
 from bot.domain.storage.migrate import require_current
@@ -31,7 +32,10 @@ def show(reference: str) -> int:
     url = load_settings().database_url
     require_current(url)
     complaint = service.get(url, reference)
-    print(json.dumps(complaint.as_row() | {"history": service.history(url, reference)}, indent=2, ensure_ascii=False))
+    files = [{"name": f.name, "kind": f.kind, "size": f.size, "sha256": f.sha256, "sent_at": f.created_at.isoformat()}
+             for f in attachments.for_complaint(url, complaint.reference)]
+    print(json.dumps(complaint.as_row() | {"history": service.history(url, reference), "files": files}, indent=2,
+                     ensure_ascii=False))
     return 0
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot.domain import attachments
 from bot.domain.storage.db import as_utc, session_scope
 from bot.domain.storage.models import Complaint, ComplaintStatusChange
 
@@ -98,6 +99,8 @@ def file(url: str, draft: Draft, status: str = "open") -> ComplaintView:
         session.add(row)
         session.flush()  # assigns the id the reference is made from
         row.reference = f"C-{now.year}-{row.id:06d}"
+        if status == "open":  # the photo sent just before the complaint is part of it
+            attachments.link_to_complaint(session, draft.conversation_id, row.reference, now)
         session.add(ComplaintStatusChange(complaint_id=row.id, from_status=None, to_status=status,
                                           note="filed by the customer in chat", changed_by="customer",
                                           changed_at=now))

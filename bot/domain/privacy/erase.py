@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot.domain.identity.channel_ids import widget_conversation
 from bot.domain.storage.db import session_scope
 from bot.domain.storage.models import (
     Attachment,
@@ -71,17 +72,15 @@ def purge(url: str, retention_days: int, now: datetime | None = None) -> dict[st
     return dict(removed)
 
 
-WIDGET_CUSTOMER = "widget:"  # the widget's customer id is this + its conversation id (channels/widget.py)
-
-
 def _conversations_of(session: Session, customer_id: str) -> set[str]:
     found = set(session.execute(sa.select(InteractionRecord.conversation_id).distinct()
                                 .where(InteractionRecord.customer_id == customer_id)).scalars())
     for table in (Complaint, Handoff):
         found |= set(session.execute(sa.select(table.conversation_id).where(table.customer_id == customer_id))
                      .scalars())
-    if customer_id.startswith(WIDGET_CUSTOMER):  # a widget browser's conversation, even with no message yet
-        found.add(customer_id.removeprefix(WIDGET_CUSTOMER))
+    widget = widget_conversation(customer_id)  # a widget browser's conversation, even with no message yet
+    if widget is not None:
+        found.add(widget)
     return found
 
 

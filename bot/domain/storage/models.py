@@ -254,3 +254,4 @@ class Attachment(Base):
     size = sa.Column(sa.Integer, nullable=False)
     name = sa.Column(sa.String(255), nullable=False)  # as the customer's file was called, cleaned
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    complaint_ref = sa.Column(sa.String(32), index=True)  # the complaint it was sent for (attachments.py)

@@ -3,8 +3,12 @@
 Webhook mode: Telegram POSTs each update to `/webhooks/telegram/webhook`. The channel
 - refuses (403, nothing processed) a request without the right `X-Telegram-Bot-Api-Secret-Token`;
 - processes an `update_id` once, even when Telegram delivers it again after a timeout;
-- turns a button press (callback query) into its payload, and answers photos, stickers and
-  edited messages politely instead of failing;
+- turns a button press (callback query) into its payload;
+- takes photos and documents (PDF, PNG, JPEG, WebP, at most 5 MB) through the channels' one
+  path for files (attachment_turn.py): kept, recorded as the customer's "[photo: name]", then a
+  caption is handled as the customer's next message; a file we do not take is answered with the
+  reason, and a download Telegram's file server refused fails the update so Telegram sends it again;
+- answers stickers, voice notes and edited messages politely instead of failing;
 - limits each chat to BOT_RATE_LIMIT (bot/rasa_server/channels/rate_limit.py): an update over the limit is
   answered 200 (Telegram would deliver it again otherwise) but not processed, and the chat is
   told to slow down, at most once per window.
@@ -45,7 +49,8 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.config import load_settings
-from bot.rasa_server.channels import delivery, outbox, rate_limit
+from bot.domain import attachments
+from bot.rasa_server.channels import attachment_turn, delivery, outbox, rate_limit
 from bot.rasa_server.channels.rest import clean_text
 
 logger = logging.getLogger(__name__)
@@ -57,7 +62,8 @@ PAYLOAD_KEY_PREFIX = "brightcart:telegram-payload:"
 PAYLOAD_TTL_SECONDS = 30 * 24 * 3600
 SEND_ATTEMPTS = 5
 MAX_RETRY_AFTER_SECONDS = 30.0
-ONLY_TEXT = "Sorry, I can only read text messages. Please type your question, and I'll do my best."
+ONLY_TEXT = ("Sorry, I can only read text messages, photos and PDF files. Please type your question, "
+             "and I'll do my best.")
 NO_EDITS = "I can't see edited messages. Please send the corrected text as a new message."
 MAX_RECORDED_CHARS = 2 * MAX_MESSAGE_CHARS  # of a message answered with a notice: enough to see what it was
 TOO_LONG = f"That message is too long for me (at most {MAX_MESSAGE_CHARS} characters). Please send a shorter one."
@@ -118,7 +124,7 @@ class TelegramInput(InputChannel):
             if not await delivery.first_delivery(self.name(), update.update_id):
                 return response.json({"status": "already processed"})
             try:
-                await self._handle(update, on_new_message)
+                await self._handle(update, on_new_message, request.app.ctx.agent)
             except Exception:
                 logger.exception("processing Telegram update %s failed", update.update_id)
                 await delivery.forget_delivery(self.name(), update.update_id)  # let Telegram retry it
@@ -127,7 +133,8 @@ class TelegramInput(InputChannel):
 
         return webhook
 
-    async def _handle(self, update: Update, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def _handle(self, update: Update, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                      agent: Any) -> None:
         if await self._over_limit(update):
             return
         if update.callback_query is not None:
@@ -140,13 +147,37 @@ class TelegramInput(InputChannel):
         if message is None:  # channel posts, membership changes, ...: nothing for the bot
             return
         chat_id = str(message.chat.id)
-        if not message.text:  # photo, sticker, voice, location ...
+        if message.photo or message.document:
+            await self._file_sent(update, chat_id, agent, on_new_message)
+            return
+        if not message.text:  # sticker, voice, location ...
             await self._notice(update, None, ONLY_TEXT, "not_text")
             return
         if len(message.text) > MAX_MESSAGE_CHARS:  # more than Telegram allows: not from Telegram, and
             await self._notice(update, message.text, TOO_LONG, "too_long")  # NLU's memory grows with its square
             return
         await self._process(self._user_message(message.text, chat_id, update), on_new_message)
+
+    async def _file_sent(self, update: Update, chat_id: str, agent: Any,
+                         on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Keep and record a photo or document, then handle its caption as the customer's next message."""
+        message = update.message
+        assert message is not None  # _handle checked
+        name, file_id, size = _file_of(message)
+        if size > attachments.MAX_BYTES:  # Telegram says how large it is: no need to fetch it to refuse it
+            await self._notice(update, message.caption, attachments.REFUSED_SIZE, "file_refused")
+            return
+        data = await self.output.download(file_id)  # raises: the update fails and Telegram sends it again
+        try:
+            saved = await attachment_turn.keep(chat_id, name, data)
+        except attachments.Refused as error:
+            await self._notice(update, message.caption, str(error), "file_refused")
+            return
+        metadata = {"customer_id": _customer_id(update, chat_id), "telegram_update_id": update.update_id}
+        if not await attachment_turn.record(agent, chat_id, saved, self.name(), metadata):
+            raise outbox.Unrecorded(f"the file of Telegram update {update.update_id} was not recorded")
+        if message.caption:
+            await self._process(self._user_message(message.caption, chat_id, update), on_new_message)
 
     async def _over_limit(self, update: Update) -> bool:
         """True when the update's chat is over the rate limit (then it is told so, once per window)."""
@@ -190,6 +221,16 @@ class TelegramInput(InputChannel):
                            metadata=metadata)
 
 
+def _file_of(message: Any) -> tuple[str, str, int]:
+    """(name, Telegram file id, size) of a message's document, or of its largest photo that we take."""
+    if message.document is not None:
+        document = message.document
+        return document.file_name or "document", document.file_id, document.file_size or 0
+    sizes = sorted(message.photo, key=lambda p: p.file_size or 0)  # Telegram sends several sizes of a photo
+    fitting = [p for p in sizes if (p.file_size or 0) <= attachments.MAX_BYTES] or sizes[:1]
+    return "photo.jpg", fitting[-1].file_id, fitting[-1].file_size or 0
+
+
 def _customer_id(update: Update, chat_id: str) -> str:
     """The customer behind an update, as the records name them."""
     user = update.effective_user
@@ -217,6 +258,12 @@ class TelegramOutput(OutputChannel):
         self._long_payloads: OrderedDict[str, str] = OrderedDict()
         redis_url = load_settings().redis_url
         self._shared_payloads = redis.Redis.from_url(redis_url, socket_timeout=2) if redis_url else None
+
+    async def download(self, file_id: str) -> bytes:
+        """A file a customer sent, from Telegram's file server (getFile, then the file's URL)."""
+        await self._ready()
+        found = await self.bot.get_file(file_id)
+        return bytes(await found.download_as_bytearray())
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in split_text(text):
@@ -267,14 +314,17 @@ class TelegramOutput(OutputChannel):
                 logger.warning("Redis unreachable: a long button payload is known to this replica only")
         return key
 
+    async def _ready(self) -> None:
+        if not self._initialized:
+            await self.bot.initialize()  # getMe: who we are, once per process
+            self._initialized = True
+
     async def _deliver(self, chat_id: str, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
         """Send, retrying 429 (after the time Telegram asks) and 5xx/network errors (with back-off)."""
         delay, problem = 0.5, None
         for _attempt in range(SEND_ATTEMPTS):
             try:
-                if not self._initialized:
-                    await self.bot.initialize()  # getMe: who we are, once per process
-                    self._initialized = True
+                await self._ready()
                 await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=keyboard)
                 return
             except RetryAfter as error:

@@ -56,6 +56,7 @@ from socketio import AsyncRedisManager, AsyncServer
 
 from bot.config import load_settings
 from bot.domain import visitors
+from bot.domain.identity.channel_ids import widget_customer
 from bot.rasa_server.channels import live_typing, outbox, rate_limit, widget_attachments, widget_history
 from bot.rasa_server.channels.rest import MAX_MESSAGE_CHARS, clean_text
 from bot.rasa_server.channels.widget_welcome import Welcome, WelcomeConfig
@@ -189,7 +190,15 @@ class WidgetInput(InputChannel):
             if self.limiter is not None and not (decision := self.limiter.check(session_id)).allowed:
                 return response.json({"error": rate_limit.slow_down(decision.retry_after)}, status=429,
                                      headers=headers)
-            return await widget_attachments.receive(request, sio, session_id, headers)
+            file_id = request.form.get("id")  # the widget's own id: sent again after a lost answer
+            message_id = file_id if _valid_id(file_id) else uuid.uuid4().hex
+            if await self._already_taken(session_id, message_id):
+                return response.json({"status": "duplicate"}, headers=headers)
+            self.in_flight.add(message_id)
+            try:
+                return await widget_attachments.receive(request, sio, session_id, message_id, headers)
+            finally:
+                self.in_flight.discard(message_id)
 
         @sio.on("session_request")
         async def session_request(sid: str, data: Any) -> dict[str, Any]:
@@ -242,7 +251,7 @@ class WidgetInput(InputChannel):
             await asyncio.to_thread(live_typing.drafts().put, session_id, "")  # sent: no longer a draft
             output = WidgetOutput(sio, said={"text": text, "id": message_id, "at": time.time()})
             message = UserMessage(text, output, session_id, input_channel=self.name(), message_id=message_id,
-                                  metadata={"customer_id": f"widget:{session_id}"})
+                                  metadata={"customer_id": widget_customer(session_id)})
             self.in_flight.add(message_id)
             try:
                 await outbox.run_turn(message, output, on_new_message)  # replies sent once recorded
