@@ -1,7 +1,8 @@
 """How a conversation's records read to an agent: what the customer clicked, not the payload
 the button sent (`/ask_question{"faq_id": ...}`, `/affirm`, `/rate{"rating": 5}`), and which
-did-you-mean options the bot offered, and a link to a file the customer sent. The records keep
-the raw text (`text`); the console shows `shown`, `offered` and `attachment`.
+did-you-mean options the bot offered, a link to a file the customer sent, and who wrote an
+internal note. The records keep the raw text (`text`); the console shows `shown`, `offered`,
+`attachment` and `note_by`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain import attachments
+from bot.domain.handoff.notes import is_note
 from faq_index.kb import KnowledgeBaseError, load_kb
 
 _PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$", re.DOTALL)
@@ -27,6 +29,9 @@ def readable(records: list[dict[str, Any]], kb_dir: Path) -> list[dict[str, Any]
 
 
 def _reading(record: dict[str, Any], questions: dict[str, str]) -> dict[str, Any]:
+    if is_note(record):
+        authors = [e.get("value") for e in record.get("entities") or [] if e.get("entity") == "author"]
+        return {"note_by": str(authors[0]) if authors else "an agent"}
     if record["actor"] == "customer":
         sent = [attachments.id_of(str(e.get("value"))) for e in record.get("entities") or []
                 if e.get("entity") == "attachment"]

@@ -144,6 +144,12 @@ def agent_console(bot: RunningBot, browser: object, username: str, *options: str
     return context, page
 
 
+def nobody_else_takes_chats(bot: RunningBot) -> None:
+    """Agents from earlier tests step away: their consoles count as open for a while after closing."""
+    for agent in agents.all_agents(bot.settings.database_url):
+        agents.set_availability(bot.settings.database_url, agent.id, "away")
+
+
 def test_a_widget_customer_hears_who_joined_and_both_sides_see_the_other_typing(bot: RunningBot,
                                                                                browser: object) -> None:
     from playwright.sync_api import expect
@@ -245,8 +251,7 @@ def test_away_agents_and_supervisors_who_did_not_opt_in_get_no_chats_and_idle_me
     from playwright.sync_api import expect
 
     url = bot.settings.database_url
-    for agent in agents.all_agents(url):
-        agents.set_availability(url, agent.id, "away")  # everyone from the earlier tests steps away
+    nobody_else_takes_chats(bot)
     fay_side, fay = agent_console(bot, browser, "fay", "--capacity", "2", fake_clock=True)  # idle without waiting
     gus_side, gus = agent_console(bot, browser, "gus", "--role", "supervisor", "--capacity", "2")
     expect(gus.locator("#availability")).to_have_value("away")  # a supervisor opts in to take chats
@@ -271,3 +276,138 @@ def test_away_agents_and_supervisors_who_did_not_opt_in_get_no_chats_and_idle_me
     assert next(a for a in agents.all_agents(url) if a.username == "fay").availability == "away"
     fay_side.close()
     gus_side.close()
+
+
+def test_an_internal_note_is_shown_to_the_team_and_never_sent_to_the_customer(bot: RunningBot,
+                                                                              browser: object) -> None:
+    from playwright.sync_api import expect
+
+    from bot.domain.storage.records import iter_records
+
+    nobody_else_takes_chats(bot)
+    context, console = agent_console(bot, browser, "nora", "--capacity", "3")
+    caller = customer()
+    bot.say_via_callback(caller, "I'd like to talk to a human")
+    chat = console.locator("#active li", has_text=f"Customer {caller}")
+    expect(chat).to_be_visible(timeout=15000)
+    chat.click()
+    sent_before = len(bot.callback.messages_for(caller))
+    console.fill("#reply", "Refund approved by finance, their ticket FIN-7781")
+    console.click("#note")
+    note = console.locator("#transcript li.note")
+    expect(note.locator(".text")).to_have_text("Refund approved by finance, their ticket FIN-7781")
+    expect(note.locator(".meta")).to_contain_text("Internal note by nora")
+    expect(console.locator("#reply")).to_have_value("")
+    console.reload()  # kept: it is a record of the conversation
+    console.locator("#active li", has_text=f"Customer {caller}").click()
+    expect(console.locator("#transcript li.note .text")).to_have_text(
+        "Refund approved by finance, their ticket FIN-7781")
+
+    bot.say_via_callback(caller, "are you still there?")  # the customer's next turn brings nothing of it
+    assert all("FIN-7781" not in (m.get("text") or "") for m in bot.callback.messages_for(caller)[sent_before:])
+    [noted] = [r for r in iter_records(bot.settings.database_url, conversation_id=caller)
+               if "FIN-7781" in (r["text"] or "")]  # the note alone carries it
+    assert (noted["actor"], noted["action"], noted["entities"]) == ("agent", "note",
+                                                                    [{"entity": "author", "value": "nora"}])
+    context.close()
+
+
+def test_closed_chats_are_found_by_words_complaint_reference_channel_and_date_and_open_read_only(
+        bot: RunningBot, browser: object) -> None:
+    from datetime import date, timedelta
+
+    from playwright.sync_api import expect
+
+    from tests.integration.test_complaints import file_complaint
+
+    nobody_else_takes_chats(bot)
+    context, console = agent_console(bot, browser, "sid", "--capacity", "3")
+    smoke, parcel = customer(), customer()
+    bot.say_via_callback(smoke, "my blender BX-200 smells of smoke when it runs")
+    reference = file_complaint(bot, parcel, lambda text: bot.say_via_callback(parcel, text))
+    for caller in (smoke, parcel):
+        bot.say_via_callback(caller, "I'd like to talk to a human")
+        chat = console.locator("#active li", has_text=f"Customer {caller}")
+        expect(chat).to_be_visible(timeout=15000)
+        chat.click()
+        console.click("#close")
+        expect(chat).to_have_count(0, timeout=15000)
+
+    def search(words: str = "", channel: str = "", since: str = "", until: str = "") -> object:
+        console.fill("#search-q", words)
+        console.select_option("#search-channel", channel)
+        console.fill("#search-since", since)
+        console.fill("#search-until", until)
+        console.click("#search-go")
+        return console.locator("#search-results li")
+
+    found = search("smells of smoke")
+    expect(found).to_have_count(1)
+    expect(found.locator(".who")).to_have_text(f"Customer {smoke}")
+    expect(found.locator(".matched")).to_have_text("“my blender BX-200 smells of smoke when it runs”")
+    found.click()
+    expect(console.locator("#chat-meta")).to_contain_text("read-only")
+    expect(console.locator("#transcript li.customer .text").first).to_have_text(
+        "my blender BX-200 smells of smoke when it runs")
+    expect(console.locator("#reply")).to_be_disabled()
+    expect(console.locator("#claim")).to_be_disabled()
+
+    expect(search(reference.lower()).locator(".who")).to_have_text(f"Customer {parcel}")
+    expect(search(parcel).locator(".who")).to_have_text(f"Customer {parcel}")  # by the customer
+    expect(search("smells of smoke", channel="telegram")).to_have_text(["no chats found"])
+    today = date.today()
+    expect(search("smells of smoke", until=str(today - timedelta(days=1)))).to_have_text(["no chats found"])
+    expect(search("smells of smoke", since=str(today - timedelta(days=1)), until=str(today + timedelta(days=1)))
+           .locator(".who")).to_have_text(f"Customer {smoke}")
+
+    other_side, other = agent_console(bot, browser, "tess")  # not hers: not shown to her
+    other.fill("#search-q", "smells of smoke")
+    other.click("#search-go")
+    expect(other.locator("#search-results li")).to_have_text(["no chats found"])
+    assert other.request.get(bot.settings.console_url + "/api/search").status == 422  # nothing to look for
+    other_side.close()
+    context.close()
+
+
+def test_a_chat_is_transferred_to_an_agent_or_a_skill_with_its_reason_and_the_customer_hears_who_joined(
+        bot: RunningBot, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    nobody_else_takes_chats(bot)
+    tom_side, tom = agent_console(bot, browser, "tom", "--skills", "delivery", "--capacity", "2")
+    caller = customer()
+    bot.say_via_callback(caller, "I'd like to talk to a human")  # tom is the only one taking chats
+    chat = tom.locator("#active li", has_text=f"Customer {caller}")
+    expect(chat).to_be_visible(timeout=15000)
+    uma_side, uma = agent_console(bot, browser, "uma", "--skills", "billing", "--capacity", "2")
+    add_agent(bot, "vic", PASSWORD)  # never logged in: not taking chats
+
+    chat.click()
+    tom.click("#transfer summary")
+    expect(tom.locator("#transfer-to option")).to_contain_text(["uma (2 free seats)"])
+    refused = tom.evaluate("""api('/api/handoffs/' + state.openId + '/transfer', {method: 'POST',
+        body: JSON.stringify({to_agent: 'vic', reason: 'try'})}).then(() => 'moved', (e) => e.message)""")
+    assert refused == "vic is not taking chats now (away or offline): transfer to a skill instead"
+    heard = len(bot.callback.messages_for(caller))
+    tom.select_option("#transfer-to", "agent:uma")
+    tom.fill("#transfer-reason", "a double charge: uma handles refunds")
+    tom.click("#transfer-go")
+    expect(chat).to_have_count(0, timeout=15000)  # no longer tom's
+    assert bot.callback.wait_for(caller, heard + 1)[-1]["text"] == "uma from our team has joined the chat."
+    mine = uma.locator("#active li", has_text=f"Customer {caller}")
+    expect(mine).to_be_visible(timeout=15000)
+    mine.click()
+    expect(uma.locator("#transcript li.note .text")).to_have_text(
+        "Transferred to uma: a double charge: uma handles refunds")
+    expect(uma.locator("#transcript li.note .meta")).to_contain_text("Internal note by tom")
+
+    uma.click("#transfer summary")  # back to the queue for a skill: routed at once to who has it
+    uma.select_option("#transfer-to", "skill:delivery")
+    uma.fill("#transfer-reason", "refund done; the parcel is still missing")
+    uma.click("#transfer-go")
+    expect(tom.locator("#active li", has_text=f"Customer {caller}")).to_be_visible(timeout=15000)
+    assert bot.callback.wait_for(caller, heard + 2)[-1]["text"] == "tom from our team has joined the chat."
+    moved = service.open_for_conversation(bot.settings.database_url, caller)
+    assert (moved.agent, moved.skill) == ("tom", "delivery")
+    uma_side.close()
+    tom_side.close()

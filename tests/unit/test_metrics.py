@@ -44,6 +44,7 @@ def sample(prefix: str = "") -> Rows:
         turn(b, "customer", t, "boiling point of mercury", channel="telegram", intent="out_of_scope"),
         faq_reply(b, t + timedelta(seconds=1), "unknown", channel="telegram"),
         turn(b, "customer", t + timedelta(seconds=30), "a person please", channel="telegram", intent="request_human"),
+        turn(b, "agent", t + timedelta(seconds=60), "VIP, be quick", channel="telegram", action="note"),  # not a reply
         turn(b, "agent", t + timedelta(seconds=150), "Hi, Ann here", channel="telegram"),
         # c (rest, day 2): answered, then asks for a person -> unanswered (answered, then asked) + handoff
         turn(c, "customer", DAY2, "can I pay by cheque", intent="ask_question"),

@@ -8,9 +8,11 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as time_of_day
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParameter
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
@@ -21,7 +23,7 @@ from bot.console import sessions, views
 from bot.console.access import logged_in, may_change, settings_of
 from bot.console.sessions import COOKIE, LoggedIn
 from bot.domain import attachments
-from bot.domain.handoff import agents, rasa_push
+from bot.domain.handoff import agents, notes, rasa_push, search
 from bot.domain.handoff import service as handoffs
 from bot.domain.handoff.service import HandoffConflict, HandoffError
 from bot.domain.identity import mailer
@@ -50,6 +52,16 @@ class AgentMessage(BaseModel):
     text: str = Field(..., min_length=1, max_length=rasa_push.MAX_MESSAGE_CHARS)
 
 
+class Note(BaseModel):
+    text: str = Field(..., min_length=1, max_length=notes.MAX_NOTE_CHARS)
+
+
+class Transfer(BaseModel):
+    to_agent: str | None = Field(None, max_length=64, description="an agent's username")
+    to_skill: str | None = Field(None, max_length=32, regex=r"^[a-z_]+$", description="or a skill queue")
+    reason: str = Field(..., min_length=1, max_length=500, description="for the next agent (kept as a note)")
+
+
 class Availability(BaseModel):
     availability: str = Field(..., description="available: route chats to me; away: do not")
 
@@ -64,6 +76,20 @@ def list_handoffs(request: Request, status: str = "ticket,waiting",
     wanted = tuple(s.strip() for s in status.split(",") if s.strip())
     own = None if who.agent.is_supervisor or set(wanted) <= {"ticket", "waiting"} else who.agent.id
     return {"handoffs": [h.as_json() for h in handoffs.listing(settings_of(request).database_url, wanted, own)]}
+
+
+@router.get("/api/search", summary="Find chats by customer, complaint reference, words, date and channel")
+def search_chats(request: Request, q: str = Query("", max_length=200), channel: str | None = Query(None, max_length=64),
+                 since: date | None = None, until: date | None = None,
+                 who: LoggedIn = Depends(logged_in)) -> dict[str, Any]:
+    """Newest first; an agent sees the chats they may open (their own and the queue), a supervisor all."""
+    if not (q.strip() or channel or since or until):
+        raise HTTPException(422, "say what to look for: words, a customer, a complaint reference, a channel or dates")
+    start = datetime.combine(since, time_of_day.min, timezone.utc) if since else None
+    end = datetime.combine(until + timedelta(days=1), time_of_day.min, timezone.utc) if until else None  # whole day
+    found = search.find(settings_of(request).database_url, q, channel or None, start, end)
+    return {"results": [f.handoff.as_json() | {"matched": f.matched} for f in found
+                        if handoffs.may_read(f.handoff, who.agent)]}
 
 
 @router.get("/api/handoffs/{handoff_id}", summary="One handoff with transcript, earlier chats and complaints")
@@ -100,6 +126,39 @@ def send_message(handoff_id: HandoffId, message: AgentMessage, request: Request,
     delivery = rasa_push.send_agent_message(settings, handoff.conversation_id, text, who.agent.username)
     detail = DELIVERY_TOLD[delivery] + _email_answer(settings, handoff, who.agent.username, text)
     return {"sent": delivery == "delivered", "delivery": delivery, "detail": detail}
+
+
+@router.post("/api/handoffs/{handoff_id}/notes", summary="Add an internal note (never sent to the customer)")
+def add_note(handoff_id: HandoffId, note: Note, request: Request,
+             who: LoggedIn = Depends(may_change)) -> dict[str, Any]:
+    settings = settings_of(request)
+    handoff = handoffs.get(settings.database_url, handoff_id)
+    if not handoffs.may_read(handoff, who.agent):
+        raise HTTPException(403, "another agent has this conversation; only they and supervisors may open it")
+    notes.add(settings.database_url, handoff, who.agent.username, note.text, settings.redact)
+    return {"noted": True}
+
+
+@router.get("/api/transfer-targets", summary="Who a chat can be passed to now: agents taking chats, and skills")
+def transfer_targets(request: Request, who: LoggedIn = Depends(logged_in)) -> dict[str, Any]:
+    url = settings_of(request).database_url
+    return {"agents": [{"username": a["username"], "free_seats": a["capacity"] - a["active_chats"]}
+                       for a in agents.team(url) if a["routable"] and a["username"] != who.agent.username],
+            "skills": sorted({skill for agent in agents.all_agents(url) for skill in agent.skills})}
+
+
+@router.post("/api/handoffs/{handoff_id}/transfer", summary="Pass the chat to another agent or a skill queue")
+def transfer(handoff_id: HandoffId, body: Transfer, request: Request,
+             who: LoggedIn = Depends(may_change)) -> dict[str, Any]:
+    """The reason is kept as an internal note; the customer hears who joined once someone has the chat."""
+    settings = settings_of(request)
+    moved, paired = handoffs.transfer(settings.database_url, handoff_id, who.agent, body.to_agent or None,
+                                      body.to_skill or None)
+    target = body.to_agent or f"the {body.to_skill} queue"
+    notes.add(settings.database_url, moved, who.agent.username, f"Transferred to {target}: {body.reason}",
+              settings.redact)
+    _tell_customers_who_joined(settings, paired)
+    return {"handoff": moved.as_json()}
 
 
 @router.get("/api/handoffs/{handoff_id}/draft", summary="What the customer is typing now (widget only)")

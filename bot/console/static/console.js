@@ -54,6 +54,26 @@ function pressable(item, label, action) {
   return item;
 }
 
+// --- search: past chats by words, customer, complaint reference, channel and dates -----------
+
+async function searchChats(event) {
+  event.preventDefault();
+  const params = new URLSearchParams();
+  [["q", "search-q"], ["channel", "search-channel"], ["since", "search-since"], ["until", "search-until"]]
+    .forEach(([name, id]) => { if ($(id).value.trim()) params.set(name, $(id).value.trim()); });
+  if (![...params.keys()].length) { $("search-results").replaceChildren(); return; }
+  try {
+    showError(null);
+    const found = await api(`/api/search?${params}`);
+    $("search-results").replaceChildren(...found.results.map((h) => {
+      const item = handoffItem(h);
+      if (h.matched) item.append(el("div", `“${h.matched}”`, "meta matched"));
+      return item;
+    }));
+    if (!found.results.length) $("search-results").append(el("li", "no chats found", "none"));
+  } catch (error) { showError(error); }
+}
+
 function renderLists(snapshot) {
   state.snapshot = snapshot;
   $("queue").replaceChildren(...snapshot.queue.map(handoffItem));
@@ -129,7 +149,7 @@ function renderChat(pop) {
   $("chat-title").textContent = `Customer ${h.customer_id}`;
   $("chat-meta").textContent = `${REASONS[h.reason] || h.reason} · ${h.status}${h.agent ? " (" + h.agent + ")" : ""}`
     + ` · ${h.channel}${languageOf(h) ? " · speaks " + languageOf(h) : ""} · conversation ${h.conversation_id}`
-    + ` · since ${when(h.created_at)}`;
+    + ` · since ${when(h.created_at)}${h.status === "closed" ? " · closed " + when(h.closed_at) + ", read-only" : ""}`;
   $("chat-message").textContent = (h.message ? `Message left: ${h.message}` : "")
     + (h.contact_email ? ` · your answer is also emailed to ${h.contact_email}` : "");
   $("chat-identity").textContent = pop.verified_emails.length
@@ -140,8 +160,17 @@ function renderChat(pop) {
   $("to-bot").disabled = !mine;
   $("close").disabled = !mine;
   $("send").disabled = !mine;
+  $("note").disabled = !mine;
+  $("transfer").hidden = !mine;
+  if (!mine) $("transfer").open = false;
   $("reply").disabled = !mine;
   const transcript = pop.transcript.map((r) => {
+    if (r.note_by) {  // an internal note: the team's, never sent to the customer
+      const note = el("li", null, "note");
+      note.append(el("span", `Internal note by ${r.note_by} · ${when(r.created_at)}`, "meta"));
+      note.append(el("span", r.text || "", "text"));
+      return note;
+    }
     const item = el("li", null, r.actor);
     item.append(el("span", `${r.actor}${r.intent ? " · " + r.intent : ""} · ${when(r.created_at)}`, "meta"));
     item.append(el("span", r.shown || r.text || "", "text"));
@@ -152,9 +181,11 @@ function renderChat(pop) {
   $("transcript").replaceChildren(...transcript);
   $("transcript").scrollTop = $("transcript").scrollHeight;
   state.openRecordId = pop.transcript.length ? pop.transcript[pop.transcript.length - 1].id : null;
+  const filesOf = (reference) => pop.files.filter((f) => f.complaint_ref === reference).length;
   $("complaints").replaceChildren(...pop.complaints.map((c) =>
     el("li", `${c.reference} · ${c.status} · ${c.priority} · ${c.category || "other"}`
-      + `${c.order_ref ? " · order " + c.order_ref : ""}${c.contact ? " · contact " + c.contact : ""}: ${c.description || ""}`)));
+      + `${c.order_ref ? " · order " + c.order_ref : ""}${c.contact ? " · contact " + c.contact : ""}`
+      + `${filesOf(c.reference) ? " · 📎 " + filesOf(c.reference) + " file(s)" : ""}: ${c.description || ""}`)));
   $("earlier").replaceChildren(...pop.earlier_conversations.map((c) =>
     el("li", `${when(c.started_at)} · ${c.channel} · ${c.turns} turns: “${c.opening || ""}”`)));
   $("earlier-handoffs").replaceChildren(...pop.earlier_handoffs.map((e) =>
@@ -186,7 +217,8 @@ function renderFiles(files) {
   $("files").replaceChildren(...files.map((f) => {
     const item = el("li", "");
     const link = fileLink(f.url, false);
-    link.textContent = `${f.name} (${f.kind}, ${Math.ceil(f.size / 1024)} KB)`;
+    link.textContent = `${f.name} (${f.kind}, ${Math.ceil(f.size / 1024)} KB)`
+      + `${f.complaint_ref ? " · complaint " + f.complaint_ref : ""}`;
     item.append(link);
     return item;
   }));
@@ -229,6 +261,46 @@ async function send(event) {
     $("reply").value = "";
     await openHandoff(state.openId);
   } catch (error) { showError(error); } finally { $("send").disabled = false; }
+}
+
+// --- transfer: to an agent taking chats now, or back to the queue for a skill ----------------
+
+async function loadTransferTargets() {
+  if (!$("transfer").open) return;
+  try {
+    const targets = await api("/api/transfer-targets");
+    const option = (value, text) => { const o = el("option", text); o.value = value; return o; };
+    $("transfer-to").replaceChildren(
+      ...targets.agents.map((a) => option(`agent:${a.username}`, `${a.username} (${a.free_seats} free seat${a.free_seats === 1 ? "" : "s"})`)),
+      ...targets.skills.map((skill) => option(`skill:${skill}`, `the ${skill} queue`)));
+  } catch (error) { showError(error); }
+}
+
+async function transferChat(event) {
+  event.preventDefault();
+  const [kind, name] = $("transfer-to").value.split(/:(.*)/s);
+  const body = { reason: $("transfer-reason").value.trim(), [kind === "agent" ? "to_agent" : "to_skill"]: name };
+  if (!name || !body.reason || state.openId === null) return;
+  showError(null);
+  try {
+    await api(`/api/handoffs/${state.openId}/transfer`, { method: "POST", body: JSON.stringify(body) });
+    $("transfer").open = false;
+    $("transfer-reason").value = "";
+    await openHandoff(state.openId);
+  } catch (error) { showError(error); }
+}
+
+// An internal note on the open chat: recorded for the team, never sent to the customer.
+async function addNote() {
+  const text = $("reply").value.trim();
+  if (!text || state.openId === null) return;
+  $("note").disabled = true;
+  try {
+    showError(null);
+    await api(`/api/handoffs/${state.openId}/notes`, { method: "POST", body: JSON.stringify({ text }) });
+    $("reply").value = "";
+    await openHandoff(state.openId);
+  } catch (error) { showError(error); $("note").disabled = false; }
 }
 
 async function searchFaq() {
@@ -305,6 +377,10 @@ async function start() {
   $("claim").addEventListener("click", () => act(`/api/handoffs/${state.openId}/claim`));
   $("to-bot").addEventListener("click", () => act(`/api/handoffs/${state.openId}/handback`, { mode: "to_bot" }));
   $("close").addEventListener("click", () => act(`/api/handoffs/${state.openId}/handback`, { mode: "closed" }));
+  $("note").addEventListener("click", addNote);
+  $("search").addEventListener("submit", searchChats);
+  $("transfer").addEventListener("toggle", loadTransferTargets);
+  $("transfer-form").addEventListener("submit", transferChat);
   $("faq-search").addEventListener("click", searchFaq);
   $("faq-query").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); searchFaq(); } });
   $("notify").addEventListener("click", async () => {

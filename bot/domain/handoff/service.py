@@ -161,6 +161,43 @@ def close(url: str, handoff_id: int, agent: agents.AgentView, mode: str) -> Hand
         return _view(session, _get(session, handoff_id))
 
 
+def transfer(url: str, handoff_id: int, by: agents.AgentView, to_agent: str | None = None,
+             to_skill: str | None = None) -> tuple[HandoffView, list[tuple[int, int]]]:
+    """Pass an active chat to another agent, who must take chats now and have a free seat, or back
+    to the queue for a skill (routed at once); the handoff and the (handoff, agent) pairs made."""
+    if (to_agent is None) == (to_skill is None):
+        raise HandoffError("transfer to one agent or to one skill")
+    with session_scope(url) as session:
+        row = _get(session, handoff_id)
+        check_owner(row, by)
+        if to_agent is not None:
+            target = _receiving_agent(session, url, to_agent, row)
+            values = {"agent_id": target, "assigned_at": _now()}
+        else:
+            values = {"status": "waiting", "agent_id": None, "assigned_at": None, "skill": to_skill}
+        done = session.execute(sa.update(Handoff).where(Handoff.id == handoff_id, Handoff.status == "active",
+                                                        Handoff.agent_id == row.agent_id).values(**values))
+        if done.rowcount != 1:
+            raise HandoffConflict("this conversation changed meanwhile (closed or taken): open it again")
+    paired = [(handoff_id, target)] if to_agent is not None else assign_waiting(url)
+    return get(url, handoff_id), paired
+
+
+def _receiving_agent(session: Session, url: str, username: str, row: Handoff) -> int:
+    """The id of the agent a chat is passed to, or why they cannot take it."""
+    target = session.execute(sa.select(Agent).where(Agent.username == username)).scalar_one_or_none()
+    if target is None:
+        raise HandoffError(f"no agent called {username!r}")
+    if target.id == row.agent_id:
+        raise HandoffError(f"{username} has this chat already")
+    load = next(load for load in agents.loads(url, session) if load.id == target.id)
+    if not load.online:
+        raise HandoffConflict(f"{username} is not taking chats now (away or offline): transfer to a skill instead")
+    if not load.has_free_seat:
+        raise HandoffConflict(f"{username} has no free seat ({load.active_chats} of {load.capacity} chats)")
+    return target.id
+
+
 def check_owner(row: Handoff | HandoffView, agent: agents.AgentView) -> None:
     """Only the agent who has the conversation (or a supervisor) may talk in it or close it."""
     if row.status != "active":
@@ -213,6 +250,13 @@ def listing(url: str, statuses: tuple[str, ...], agent_id: int | None = None, li
     order = (Handoff.id.desc(),) if statuses == ("closed",) else (tickets_first, Handoff.id)
     with session_scope(url) as session:
         rows = session.execute(query.order_by(*order).limit(limit)).scalars().all()
+        return [_view(session, row) for row in rows]
+
+
+def newest_first(url: str, query: sa.sql.Select, limit: int) -> list[HandoffView]:
+    """The handoffs a query over `Handoff` selects, newest first (bot/domain/handoff/search.py)."""
+    with session_scope(url) as session:
+        rows = session.execute(query.order_by(Handoff.id.desc()).limit(limit)).scalars().all()
         return [_view(session, row) for row in rows]
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.domain.handoff.notes import is_note
+
 FAQ_ACTION = "action_answer_faq"
 FALLBACK_ACTION = "action_default_fallback"
 ANSWERED = ("answer", "selected")
@@ -129,7 +131,7 @@ def _first_agent_reply_seconds(rows: Rows) -> list[float]:
     """For each handoff, seconds from its creation to the first agent message after it."""
     agent_times: dict[str, list[datetime]] = defaultdict(list)
     for record in rows.records:
-        if record["actor"] == "agent":
+        if record["actor"] == "agent" and not is_note(record):  # a note is not a reply to the customer
             agent_times[record["conversation_id"]].append(_time(record["created_at"]))
     waits = []
     for handoff in rows.handoffs:
