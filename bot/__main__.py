@@ -91,6 +91,7 @@ def _erase(args: argparse.Namespace) -> int:
     import json
 
     from bot.config import load_settings
+    from bot.domain import attachment_files
     from bot.domain.attachments import remove_orphans
     from bot.domain.privacy.erase import erase_customer, purge
     from bot.domain.storage.migrate import require_current
@@ -101,7 +102,7 @@ def _erase(args: argparse.Namespace) -> int:
         removed = purge(settings.database_url, settings.retention_days if args.days is None else args.days)
     else:
         removed = erase_customer(settings.database_url, args.customer_id)
-    removed["attachment_files"] = remove_orphans(settings.database_url, settings.attachments_dir)
+    removed["attachment_files"] = remove_orphans(settings.database_url, attachment_files.for_settings(settings))
     print(json.dumps(removed))
     return 0
 

@@ -40,6 +40,7 @@ runner passes its settings to the processes it starts as these same environment 
 | action_timeout | BOT_ACTION_TIMEOUT | 5 (seconds Rasa waits for an action call before it apologises in its place) |
 | redelivery_seconds | BOT_REDELIVERY_SECONDS | 30 (pause before a refused message is retried; doubles, to 1 h) |
 | attachments_dir | BOT_ATTACHMENTS_DIR | <root>/var/attachments (files customers sent; outside any web root) |
+| attachments_url | BOT_ATTACHMENTS_URL | (empty: that directory) s3://bucket/prefix?endpoint_url=... (keys: AWS_*) |
 
 The rate limit is counted per sender, in Redis when BOT_REDIS_URL is set (every replica counts
 against the same limit), else in the Rasa process; the production nginx also limits per client
@@ -90,6 +91,7 @@ _ENV = {
     "action_timeout": "BOT_ACTION_TIMEOUT",
     "redelivery_seconds": "BOT_REDELIVERY_SECONDS",
     "attachments_dir": "BOT_ATTACHMENTS_DIR",
+    "attachments_url": "BOT_ATTACHMENTS_URL",
 }
 TELEGRAM_CHANNEL = "bot.rasa_server.channels.telegram.TelegramInput"
 CALLBACK_CHANNEL = "bot.rasa_server.channels.callback.CallbackInput"
@@ -131,6 +133,7 @@ class Settings:
     action_timeout: float = 5.0
     redelivery_seconds: float = 30.0
     attachments_dir: Path = ROOT / "var" / "attachments"
+    attachments_url: str = ""
 
     @property
     def rasa_url(self) -> str:

@@ -2,8 +2,9 @@
 
 Checked by their content, never by their name: the first bytes must be a PNG, JPEG, WebP or
 PDF signature (an HTML page called photo.png is refused), at most MAX_BYTES. The bytes are kept
-in BOT_ATTACHMENTS_DIR under their sha256 (outside any web root; the same file twice is stored
-once), the row says which conversation sent it. Agents open them behind the console's login,
+under their sha256 in the file store (bot/domain/attachment_files.py: BOT_ATTACHMENTS_DIR outside
+any web root, or an S3-compatible bucket; the same file twice is stored once), the row says
+which conversation sent it. Agents open them behind the console's login,
 served with the type found here, `nosniff` and a sandbox CSP: nothing a customer sends runs in
 an agent's browser (bot/console/routes/handoffs.py). The conversation records a customer
 message "[photo: name]" with the attachment's id (bot/rasa_server/channels/widget.py), so it is
@@ -17,9 +18,7 @@ comes just before or just after the complaint about it. Erased with the customer
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -27,6 +26,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot.domain.attachment_files import FileStore
 from bot.domain.storage.db import as_utc, session_scope
 from bot.domain.storage.models import Attachment, Complaint
 
@@ -85,7 +85,7 @@ def kind_of(data: bytes) -> str | None:
     return None
 
 
-def store(url: str, files_dir: Path, conversation_id: str, name: str, data: bytes) -> AttachmentView:
+def store(url: str, files: FileStore, conversation_id: str, name: str, data: bytes) -> AttachmentView:
     """Check and keep a file; Refused (with words for the customer) when it is not one we take."""
     if len(data) > MAX_BYTES:
         raise Refused(REFUSED_SIZE)
@@ -93,7 +93,7 @@ def store(url: str, files_dir: Path, conversation_id: str, name: str, data: byte
     if kind is None:
         raise Refused(REFUSED_TYPE)
     digest = hashlib.sha256(data).hexdigest()
-    _write_once(Path(files_dir), digest, data)
+    files.put(digest, data)
     now = datetime.now(timezone.utc)
     with session_scope(url) as session:
         row = Attachment(conversation_id=conversation_id[:255], sha256=digest, kind=kind, size=len(data),
@@ -133,23 +133,19 @@ def link_to_complaint(session: Session, conversation_id: str, reference: str, fi
         .values(complaint_ref=reference)).rowcount
 
 
-def path_of(files_dir: Path, attachment: AttachmentView) -> Path:
-    return Path(files_dir) / attachment.sha256
+def read(files: FileStore, attachment: AttachmentView) -> bytes | None:
+    """The file's bytes; None when the store no longer has them."""
+    return files.read(attachment.sha256)
 
 
-def remove_orphans(url: str, files_dir: Path) -> int:
+def remove_orphans(url: str, files: FileStore) -> int:
     """Delete the files no attachment row names any more (after an erasure or a purge)."""
-    directory = Path(files_dir)
-    if not directory.is_dir():
-        return 0
     with session_scope(url) as session:
         kept = set(session.execute(sa.select(Attachment.sha256).distinct()).scalars())
-    removed = 0
-    for path in directory.iterdir():
-        if re.fullmatch(r"[0-9a-f]{64}", path.name) and path.name not in kept:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
+    orphans = [digest for digest in files.digests() if digest not in kept]
+    for digest in orphans:
+        files.delete(digest)
+    return len(orphans)
 
 
 def _complaint_just_filed(session: Session, conversation_id: str, now: datetime) -> str | None:
@@ -159,18 +155,6 @@ def _complaint_just_filed(session: Session, conversation_id: str, now: datetime)
                                              Complaint.status.in_(("open", "in_progress")),
                                              Complaint.created_at >= now - timedelta(hours=LINK_HOURS))
         .order_by(Complaint.id.desc()).limit(1)).scalar()
-
-
-def _write_once(directory: Path, digest: str, data: bytes) -> None:
-    """The bytes under their digest, written whole or not at all."""
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / digest
-    if target.exists():
-        return
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".upload-")
-    with os.fdopen(handle, "wb") as out:
-        out.write(data)
-    os.replace(temporary, target)
 
 
 def _clean_name(name: str, kind: str) -> str:

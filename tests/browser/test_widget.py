@@ -273,7 +273,7 @@ def test_a_photo_is_sent_and_recorded_and_a_disguised_or_oversized_file_is_refus
     assert photo["actor"] == "customer" and photo["entities"][0]["entity"] == "attachment"
     [kept] = attachments.for_conversation(bot.settings.database_url, session)
     assert (kept.kind, kept.name) == ("png", "cracked lid.png")
-    assert attachments.path_of(bot.settings.attachments_dir, kept).read_bytes() == PNG
+    assert (bot.settings.attachments_dir / kept.sha256).read_bytes() == PNG
     assert attachments.reference(kept.id) == photo["entities"][0]["value"]
     assert len(list(bot.settings.attachments_dir.iterdir())) >= 1  # outside the web root, under its digest
     context.close()

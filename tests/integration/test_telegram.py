@@ -249,7 +249,7 @@ def test_a_photo_is_kept_and_recorded_and_its_caption_answered(tg_bot: RunningBo
     url = tg_bot.settings.database_url
     [kept] = attachments.for_conversation(url, str(chat))
     assert (kept.kind, kept.name) == ("jpeg", "photo.jpg")
-    assert attachments.path_of(tg_bot.settings.attachments_dir, kept).read_bytes() == fake_api.files[large]
+    assert (tg_bot.settings.attachments_dir / kept.sha256).read_bytes() == fake_api.files[large]
     assert [c["file_id"] for c in fake_api.calls_of("download") if str(chat) in c["file_id"]] == [large]
     records = list(iter_records(url, conversation_id=str(chat)))
     assert [(r["actor"], r["text"]) for r in records[:2]] == [("customer", "[photo: photo.jpg]"),

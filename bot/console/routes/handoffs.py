@@ -11,10 +11,11 @@ from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta, timezone
 from datetime import time as time_of_day
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParameter
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from bot import rasa_api
@@ -22,7 +23,7 @@ from bot.config import Settings
 from bot.console import sessions, views
 from bot.console.access import logged_in, may_change, settings_of
 from bot.console.sessions import COOKIE, LoggedIn
-from bot.domain import attachments
+from bot.domain import attachment_files, attachments
 from bot.domain.handoff import agents, notes, rasa_push, search
 from bot.domain.handoff import service as handoffs
 from bot.domain.handoff.service import HandoffConflict, HandoffError
@@ -208,17 +209,18 @@ def set_availability(body: Availability, request: Request, who: LoggedIn = Depen
 
 
 @router.get("/api/attachments/{attachment_id}", summary="A file a customer sent (shown, never run)")
-def attachment_file(attachment_id: HandoffId, request: Request, _: LoggedIn = Depends(logged_in)) -> FileResponse:
+def attachment_file(attachment_id: HandoffId, request: Request, _: LoggedIn = Depends(logged_in)) -> Response:
     settings = settings_of(request)
     found = attachments.get(settings.database_url, attachment_id)
-    path = attachments.path_of(settings.attachments_dir, found) if found else None
-    if found is None or not path.exists():
+    data = attachments.read(attachment_files.for_settings(settings), found) if found else None
+    if found is None or data is None:
         raise HTTPException(404, "no such file (it may have been erased with the customer)")
     disposition = "inline" if found.kind != "pdf" else "attachment"
     # The type found by content; nosniff and a sandbox: a file can never act as a page of the console.
-    return FileResponse(path, media_type=found.media_type, filename=found.name, content_disposition_type=disposition,
-                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store",
-                                 "Content-Security-Policy": "sandbox; default-src 'none'"})
+    return Response(data, media_type=found.media_type,
+                    headers={"Content-Disposition": f"{disposition}; filename*=utf-8''{quote(found.name)}",
+                             "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store",
+                             "Content-Security-Policy": "sandbox; default-src 'none'"})
 
 
 @router.get("/api/canned-replies", summary="Ready-made replies")

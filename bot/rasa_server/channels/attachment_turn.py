@@ -17,7 +17,7 @@ from typing import Any
 from rasa.shared.core.events import ActionExecuted, UserUttered
 
 from bot.config import load_settings
-from bot.domain import attachments
+from bot.domain import attachment_files, attachments
 from bot.rasa_server.channels import outbox
 
 ATTACHMENT_INTENT = "send_attachment"  # in domain.yml; no rule answers it
@@ -27,7 +27,7 @@ NOT_RECORDED = "Your file hasn't reached us yet: please send it again."
 async def keep(conversation_id: str, name: str, data: bytes) -> attachments.AttachmentView:
     """Check and store the bytes; attachments.Refused (words for the customer) when we do not take them."""
     settings = load_settings()
-    return await asyncio.to_thread(attachments.store, settings.database_url, settings.attachments_dir,
+    return await asyncio.to_thread(attachments.store, settings.database_url, attachment_files.for_settings(settings),
                                    conversation_id, name, data)
 
 
