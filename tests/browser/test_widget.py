@@ -294,7 +294,19 @@ def test_a_photo_chosen_while_offline_waits_and_is_sent_once_on_reconnect(bot: R
     expect(page.locator(".msg.customer .text").last).to_have_text("[photo: broken handle.png]")
     assert page.locator(".error").text_content() == ""
     assert len(customer_records(bot, session, "[photo: broken handle.png]")) == 1
-    [kept] = attachments.for_conversation(bot.settings.database_url, session)
+
+    context.set_offline(True)  # another one chosen offline, and the tab closed before it could go
+    expect(page.locator(".status")).to_have_text("reconnecting…", timeout=60000)
+    page.set_input_files(".file", files=[{"name": "box.png", "mimeType": "image/png", "buffer": PNG + b"box"}])
+    expect(page.locator(".msg.customer.pending .text")).to_have_text("[photo: box.png]")
+    page.close()
+    context.set_offline(False)
+    page = context.new_page()  # the customer comes back later
+    page.goto(f"{bot.settings.console_url}/shop")
+    expect(page.locator(".msg.customer .text").last).to_have_text("[photo: box.png]", timeout=60000)
+    expect(page.locator(".msg.customer.pending")).to_have_count(0, timeout=30000)
+    assert len(customer_records(bot, session, "[photo: box.png]")) == 1
+    kept = attachments.for_conversation(bot.settings.database_url, session)[0]
 
     # An answer lost on the way back: the widget sends the file again with its id, kept once.
     upload = {"session_id": session, "id": "resent-file-1"}
@@ -304,6 +316,6 @@ def test_a_photo_chosen_while_offline_waits_and_is_sent_once_on_reconnect(bot: R
                           files={"file": ("again.png", PNG)}, timeout=60)
     assert (first.json()["status"], again.json()["status"]) == ("recorded", "duplicate")
     assert len(customer_records(bot, session, "[photo: again.png]")) == 1
-    assert [a.name for a in attachments.for_conversation(bot.settings.database_url, session)] == [kept.name,
-                                                                                                  "again.png"]
+    assert [a.name for a in attachments.for_conversation(bot.settings.database_url, session)] == [
+        kept.name, "box.png", "again.png"]
     context.close()

@@ -265,7 +265,7 @@
     var ids = {};
     messages.forEach(function (m) { if (m.id) ids[m.id] = true; });
     change(function (s) { s.outbox = s.outbox.filter(function (m) { return !ids[m.id]; }); });
-    files = files.filter(function (f) { return !ids[f.id]; });
+    filesDone(function (f) { return ids[f.id]; });
     early.forEach(function (m) { if (!alreadyShown(m)) messages.push(m); });
     early = [];
     synced = true;
@@ -285,7 +285,7 @@
     if (!synced) { early.push(m); return; }
     if (m.id) {
       change(function (s) { s.outbox = s.outbox.filter(function (o) { return o.id !== m.id; }); });
-      files = files.filter(function (f) { return f.id !== m.id; });
+      filesDone(function (f) { return f.id === m.id; });
     }
     if (m.who === "customer" && alreadyShown(m)) return;
     messages.push(m);
@@ -396,11 +396,13 @@
   }
 
   // A photo or PDF (widget_attachments.py): checked by content on the server, shown in every tab
-  // once recorded. Files wait in their own outbox while the page is open (a File cannot go into
-  // localStorage), shown as "Sending…", sent one at a time once connected, and again after a lost
-  // connection or a "not recorded" (503), each with its id: the server keeps an id once.
+  // once recorded. Files wait in their own outbox, shown as "Sending…", sent one at a time once
+  // connected, and again after a lost connection or a "not recorded" (503), each with its id: the
+  // server keeps an id once. The outbox is kept in IndexedDB too (it holds a File; localStorage
+  // cannot), so a file chosen offline still goes when the customer comes back after closing the tab.
   var MAX_FILE_BYTES = 5 * 1024 * 1024;
-  var files = [];          // {id, file, shown, at}
+  var FILE_DB = "brightcart-widget-files";
+  var files = [];          // {id, file, name, shown, at}
   var uploading = null;    // the file whose answer is awaited
   var fileRetries = 0, fileRetryTimer = null;
 
@@ -409,8 +411,10 @@
     if (!file) return;
     if (file.size > MAX_FILE_BYTES) { error("The file is too large: at most 5 MB."); return; }
     var pdf = file.type === "application/pdf" || /\.pdf$/i.test(file.name);
-    files.push({ id: newId(), file: file, shown: "[" + (pdf ? "document" : "photo") + ": " + file.name + "]",
-                 at: Date.now() / 1000 });
+    var waiting = { id: newId(), file: file, name: file.name, at: Date.now() / 1000,
+                    shown: "[" + (pdf ? "document" : "photo") + ": " + file.name + "]" };
+    files.push(waiting);
+    fileStore("readwrite", function (store) { store.put(waiting); });
     render();
     flushFiles();
   }
@@ -422,14 +426,14 @@
     var body = new FormData();
     body.append("session_id", load().sessionId);
     body.append("id", next.id);
-    body.append("file", next.file);
+    body.append("file", next.file, next.name);
     window.fetch(server + "/webhooks/widget/attachments", { method: "POST", body: body })
       .then(function (reply) { return reply.json().then(function (answer) { return [reply.status, answer]; }); })
       .then(function (result) {
         uploading = null;
         if (result[0] === 503 || result[0] === 429) { retryFiles(); return; }  // not recorded, or too fast
         fileRetries = 0;
-        files = files.filter(function (f) { return f.id !== next.id; });
+        filesDone(function (f) { return f.id === next.id; });
         if (result[0] >= 400) error(result[1].error || "The file could not be sent.");
         render();
         flushFiles();
@@ -442,6 +446,31 @@
     clearTimeout(fileRetryTimer);
     fileRetryTimer = setTimeout(flushFiles, RETRY_MS[Math.min(fileRetries - 1, RETRY_MS.length - 1)]);
     render();
+  }
+
+  // Out of the outbox (recorded, or refused with a reason shown): here and in IndexedDB.
+  function filesDone(matches) {
+    files.filter(matches).forEach(function (f) { fileStore("readwrite", function (store) { store.delete(f.id); }); });
+    files = files.filter(function (f) { return !matches(f); });
+  }
+
+  function fileStore(mode, work) {
+    if (!window.indexedDB) return;  // the outbox then lasts as long as the page
+    var opening = window.indexedDB.open(FILE_DB, 1);
+    opening.onupgradeneeded = function () { opening.result.createObjectStore("files", { keyPath: "id" }); };
+    opening.onsuccess = function () {
+      try { work(opening.result.transaction("files", mode).objectStore("files")); } catch (e) { /* no storage */ }
+    };
+  }
+
+  function restoreFiles() {
+    fileStore("readonly", function (store) {
+      var all = store.getAll();
+      all.onsuccess = function () {
+        all.result.forEach(function (f) { if (!files.some(function (g) { return g.id === f.id; })) files.push(f); });
+        if (all.result.length) { render(); flushFiles(); }
+      };
+    });
   }
 
   function open(focus) {
@@ -487,4 +516,5 @@
   fetchWelcome();
   if (initial.open) open(false);
   if (initial.sessionId) connect();  // agents' messages arrive even while the panel is closed
+  if (initial.sessionId) restoreFiles();  // files chosen before the tab was closed
 })();
