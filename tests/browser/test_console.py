@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -411,3 +412,40 @@ def test_a_chat_is_transferred_to_an_agent_or_a_skill_with_its_reason_and_the_cu
     assert (moved.agent, moved.skill) == ("tom", "delivery")
     uma_side.close()
     tom_side.close()
+
+
+def test_a_photo_sent_after_filing_a_complaint_in_the_widget_is_shown_with_that_complaint(
+        bot: RunningBot, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    nobody_else_takes_chats(bot)
+    agent_side, console = agent_console(bot, browser, "kai", "--capacity", "2")
+    customer_side = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    shop = customer_side.new_page()
+    shop.goto(f"{bot.settings.console_url}/shop")
+    shop.get_by_role("button", name="Open chat with Brightcart").click()
+
+    def say(text: str) -> str:
+        answers = shop.locator(".msg.bot").count()
+        shop.fill("textarea#input", text)
+        shop.keyboard.press("Enter")
+        expect(shop.locator(".msg.bot")).not_to_have_count(answers, timeout=30000)
+        return shop.locator(".msg.bot .text").last.text_content()
+
+    for text in ("I want to complain", '/inform{"complaint_category": "delivery"}', "BC-123456",
+                 "The parcel was left in the rain and the contents are soaked", "jane@example.com"):
+        say(text)
+    filed = say("yes")
+    assert "send it here" in filed  # the filing invites the photo
+    reference = re.search(r"C-\d{4}-\d{6}", filed).group(0)
+    shop.set_input_files(".file", files=[{"name": "soaked box.png", "mimeType": "image/png", "buffer": PNG}])
+    expect(shop.locator(".msg.customer .text").last).to_have_text("[photo: soaked box.png]", timeout=30000)
+    say("I'd like to talk to a person about it")
+
+    chat = console.locator("#active li", has_text="widget")
+    expect(chat).to_be_visible(timeout=30000)
+    chat.first.click()
+    expect(console.locator("#complaints li", has_text=reference)).to_contain_text("📎 1 file(s)", timeout=15000)
+    expect(console.locator("#files li")).to_have_text(f"soaked box.png (png, 1 KB) · complaint {reference}")
+    customer_side.close()
+    agent_side.close()
