@@ -304,8 +304,20 @@ def test_an_internal_note_is_shown_to_the_team_and_never_sent_to_the_customer(bo
     expect(console.locator("#transcript li.note .text")).to_have_text(
         "Refund approved by finance, their ticket FIN-7781")
 
+    console.fill("#reply", "I have emailed the return label to jane@example.com")
+    console.click("#send")  # stored redacted, but its writer reads their own words, also after a reload
+    bot.callback.wait_for(caller, sent_before + 1)
+    mine = console.locator("#transcript li.agent .text").last
+    expect(mine).to_have_text("I have emailed the return label to jane@example.com")
+    console.reload()
+    console.locator("#active li", has_text=f"Customer {caller}").click()
+    expect(mine).to_have_text("I have emailed the return label to jane@example.com")
+    stored = [r["text"] for r in iter_records(bot.settings.database_url, conversation_id=caller)
+              if r["actor"] == "agent"]
+    assert "I have emailed the return label to [email]" in stored
+
     bot.say_via_callback(caller, "are you still there?")  # the customer's next turn brings nothing of it
-    assert all("FIN-7781" not in (m.get("text") or "") for m in bot.callback.messages_for(caller)[sent_before:])
+    assert all("FIN-7781" not in (m.get("text") or "") for m in bot.callback.messages_for(caller))
     [noted] = [r for r in iter_records(bot.settings.database_url, conversation_id=caller)
                if "FIN-7781" in (r["text"] or "")]  # the note alone carries it
     assert (noted["actor"], noted["action"], noted["entities"]) == ("agent", "note",

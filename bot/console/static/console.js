@@ -168,12 +168,12 @@ function renderChat(pop) {
     if (r.note_by) {  // an internal note: the team's, never sent to the customer
       const note = el("li", null, "note");
       note.append(el("span", `Internal note by ${r.note_by} · ${when(r.created_at)}`, "meta"));
-      note.append(el("span", r.text || "", "text"));
+      note.append(el("span", ownWording(r) || r.text || "", "text"));
       return note;
     }
     const item = el("li", null, r.actor);
     item.append(el("span", `${r.actor}${r.intent ? " · " + r.intent : ""} · ${when(r.created_at)}`, "meta"));
-    item.append(el("span", r.shown || r.text || "", "text"));
+    item.append(el("span", r.shown || ownWording(r) || r.text || "", "text"));
     if (r.offered && r.offered.length) item.append(el("span", `Offered: ${r.offered.join(" · ")}`, "offered"));
     if (r.attachment) item.append(fileLink(r.attachment, (r.text || "").startsWith("[photo:")));
     return item;
@@ -249,6 +249,23 @@ async function act(path, body) {
   } catch (error) { showError(error); }
 }
 
+// The records keep personal data redacted ("[email]"); the agent who wrote a message in this tab
+// sees their own words (kept in sessionStorage, never sent anywhere), not the placeholders.
+const SENT_KEY = "brightcart-console-sent";
+const PLACEHOLDER = /\[(email|phone|card|number)\]/;
+
+function rememberSent(text) {
+  const sent = JSON.parse(sessionStorage.getItem(SENT_KEY) || "[]").concat([text]).slice(-50);
+  sessionStorage.setItem(SENT_KEY, JSON.stringify(sent));
+}
+
+function ownWording(record) {
+  if (record.actor !== "agent" || !PLACEHOLDER.test(record.text || "")) return null;
+  const pattern = new RegExp("^" + record.text.split(/\[(?:email|phone|card|number)\]/)
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".+?") + "$", "s");
+  return JSON.parse(sessionStorage.getItem(SENT_KEY) || "[]").reverse().find((text) => pattern.test(text)) || null;
+}
+
 async function send(event) {
   event.preventDefault();
   const text = $("reply").value.trim();
@@ -256,6 +273,7 @@ async function send(event) {
   $("send").disabled = true;
   try {
     showError(null);
+    rememberSent(text);
     const result = await api(`/api/handoffs/${state.openId}/messages`, { method: "POST", body: JSON.stringify({ text }) });
     if (result.detail !== "sent") showError(new Error(`Your message was ${result.detail}.`));
     $("reply").value = "";
@@ -297,6 +315,7 @@ async function addNote() {
   $("note").disabled = true;
   try {
     showError(null);
+    rememberSent(text);
     await api(`/api/handoffs/${state.openId}/notes`, { method: "POST", body: JSON.stringify({ text }) });
     $("reply").value = "";
     await openHandoff(state.openId);
