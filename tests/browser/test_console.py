@@ -422,6 +422,15 @@ def test_a_chat_is_transferred_to_an_agent_or_a_skill_with_its_reason_and_the_cu
     assert bot.callback.wait_for(caller, heard + 2)[-1]["text"] == "tom from our team has joined the chat."
     moved = service.open_for_conversation(bot.settings.database_url, caller)
     assert (moved.agent, moved.skill) == ("tom", "delivery")
+
+    sam_side, sam = agent_console(bot, browser, "sam", "--role", "supervisor")  # away: takes chats only by choice
+    expect(tom.locator("#take-over")).to_be_hidden()  # not for agents
+    sam.locator("#active li", has_text=f"Customer {caller}").click()
+    sam.click("#take-over")
+    expect(sam.locator("#chat-meta")).to_contain_text("active (sam)")
+    assert bot.callback.wait_for(caller, heard + 3)[-1]["text"] == "sam from our team has joined the chat."
+    expect(tom.locator("#active li", has_text=f"Customer {caller}")).to_have_count(0, timeout=15000)
+    sam_side.close()
     uma_side.close()
     tom_side.close()
 

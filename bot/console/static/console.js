@@ -157,6 +157,8 @@ function renderChat(pop) {
     : "Email not verified";
   const mine = h.status === "active" && (h.agent_id === state.me.id || state.me.role === "supervisor");
   $("claim").disabled = !(h.status === "waiting" || h.status === "ticket");
+  // A supervisor's pick: another agent's chat becomes theirs (the reason is kept as a note).
+  $("take-over").hidden = !(state.me.role === "supervisor" && h.status === "active" && h.agent_id !== state.me.id);
   $("to-bot").disabled = !mine;
   $("close").disabled = !mine;
   $("send").disabled = !mine;
@@ -394,6 +396,8 @@ async function start() {
   $("composer").addEventListener("submit", send);
   $("reply").addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) send(e); });
   $("claim").addEventListener("click", () => act(`/api/handoffs/${state.openId}/claim`));
+  $("take-over").addEventListener("click", () => act(`/api/handoffs/${state.openId}/transfer`,
+    { to_agent: state.me.username, reason: "taken over by a supervisor" }));
   $("to-bot").addEventListener("click", () => act(`/api/handoffs/${state.openId}/handback`, { mode: "to_bot" }));
   $("close").addEventListener("click", () => act(`/api/handoffs/${state.openId}/handback`, { mode: "closed" }));
   $("note").addEventListener("click", addNote);

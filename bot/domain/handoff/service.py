@@ -164,14 +164,15 @@ def close(url: str, handoff_id: int, agent: agents.AgentView, mode: str) -> Hand
 def transfer(url: str, handoff_id: int, by: agents.AgentView, to_agent: str | None = None,
              to_skill: str | None = None) -> tuple[HandoffView, list[tuple[int, int]]]:
     """Pass an active chat to another agent, who must take chats now and have a free seat, or back
-    to the queue for a skill (routed at once); the handoff and the (handoff, agent) pairs made."""
+    to the queue for a skill (routed at once); the handoff and the (handoff, agent) pairs made.
+    A supervisor taking a chat over (to_agent is themselves) needs neither: it is their choice."""
     if (to_agent is None) == (to_skill is None):
         raise HandoffError("transfer to one agent or to one skill")
     with session_scope(url) as session:
         row = _get(session, handoff_id)
         check_owner(row, by)
         if to_agent is not None:
-            target = _receiving_agent(session, url, to_agent, row)
+            target = _receiving_agent(session, url, to_agent, row, by.username)
             values = {"agent_id": target, "assigned_at": _now()}
         else:
             values = {"status": "waiting", "agent_id": None, "assigned_at": None, "skill": to_skill}
@@ -183,13 +184,15 @@ def transfer(url: str, handoff_id: int, by: agents.AgentView, to_agent: str | No
     return get(url, handoff_id), paired
 
 
-def _receiving_agent(session: Session, url: str, username: str, row: Handoff) -> int:
+def _receiving_agent(session: Session, url: str, username: str, row: Handoff, taker: str) -> int:
     """The id of the agent a chat is passed to, or why they cannot take it."""
     target = session.execute(sa.select(Agent).where(Agent.username == username)).scalar_one_or_none()
     if target is None:
         raise HandoffError(f"no agent called {username!r}")
     if target.id == row.agent_id:
         raise HandoffError(f"{username} has this chat already")
+    if target.role == "supervisor" and target.username == taker:
+        return target.id
     load = next(load for load in agents.loads(url, session) if load.id == target.id)
     if not load.online:
         raise HandoffConflict(f"{username} is not taking chats now (away or offline): transfer to a skill instead")
