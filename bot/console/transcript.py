@@ -24,8 +24,13 @@ CLICKED = {"affirm": "Yes", "deny": "No", "cancel": "Cancel", "request_human": "
 
 def readable(records: list[dict[str, Any]], kb_dir: Path) -> list[dict[str, Any]]:
     """The records with `shown` (customer clicks in words) and `offered` (did-you-mean questions)."""
-    questions = _questions(str(kb_dir), _newest_change(kb_dir))
+    questions = kb_questions(kb_dir)
     return [record | _reading(record, questions) for record in records]
+
+
+def kb_questions(kb_dir: Path) -> dict[str, str]:
+    """Entry id -> its question (cached until a KB file changes)."""
+    return _questions(str(kb_dir), _newest_change(kb_dir))
 
 
 def _reading(record: dict[str, Any], questions: dict[str, str]) -> dict[str, Any]:

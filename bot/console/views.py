@@ -10,6 +10,7 @@ import yaml
 
 from bot.config import ROOT
 from bot.console import transcript
+from bot.console.summary import summary
 from bot.domain import attachments, visitors
 from bot.domain.complaints import service as complaints
 from bot.domain.handoff import agents
@@ -23,10 +24,11 @@ CANNED_REPLIES = ROOT / "data" / "canned_replies.yml"
 
 def screen_pop(url: str, handoff_id: int, kb_dir: Path) -> dict[str, Any]:
     """The handoff, its full transcript (as the agent reads it: bot/console/transcript.py), the
-    customer's other conversations, complaints and handoffs, and where they are on the site."""
+    customer's other conversations, complaints and handoffs, where they are on the site, and the
+    whole in five lines (bot/console/summary.py)."""
     handoff = handoffs.get(url, handoff_id)
     customers = verification.linked_customers(url, handoff.customer_id)  # the same person on other channels
-    return {
+    pop = {
         "handoff": handoff.as_json(),
         "transcript": transcript.readable(list(records.iter_records(url, conversation_id=handoff.conversation_id)),
                                           kb_dir),
@@ -45,6 +47,7 @@ def screen_pop(url: str, handoff_id: int, kb_dir: Path) -> dict[str, Any]:
                    "complaint_ref": f.complaint_ref}
                   for f in attachments.for_conversation(url, handoff.conversation_id)],
     }
+    return pop | {"summary": summary(pop, transcript.kb_questions(kb_dir))}
 
 
 def snapshot(url: str, agent: AgentView) -> dict[str, Any]:

@@ -470,3 +470,35 @@ def test_a_photo_sent_after_filing_a_complaint_in_the_widget_is_shown_with_that_
     expect(console.locator("#files li")).to_have_text(f"soaked box.png (png, 1 KB) · complaint {reference}")
     customer_side.close()
     agent_side.close()
+
+
+def test_on_taking_a_chat_the_agent_reads_it_in_five_lines_and_gets_the_kb_answers_to_the_latest_question(
+        bot: RunningBot, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    nobody_else_takes_chats(bot)
+    context, console = agent_console(bot, browser, "ava", "--capacity", "2")
+    caller = customer()
+    paypal = bot.say_via_callback(caller, "can I pay with paypal?")[-1]["text"]
+    bot.say_via_callback(caller, "I'd like to talk to a human")
+    chat = console.locator("#active li", has_text=f"Customer {caller}")
+    expect(chat).to_be_visible(timeout=15000)
+    bot.say_via_callback(caller, "how many days do I have to send an item back?")  # the bot is quiet now
+    chat.click()
+    summary = console.locator("#summary li")
+    expect(summary.first).to_have_text(f"Customer {caller} on callback")
+    expect(summary.nth(1)).to_have_text(
+        "Asked: “can I pay with paypal?” · “I'd like to talk to a human” …")
+    expect(summary.filter(has_text="Bot answered:")).to_contain_text("pay")
+    expect(summary.last).to_have_text("Handed over because asked for a person")
+    assert summary.count() <= 5
+
+    expect(console.locator("#suggested-for")).to_have_text("how many days do I have to send an item back?",
+                                                            timeout=15000)
+    first = console.locator("#suggested li").first
+    expect(first).to_contain_text("return", ignore_case=True)
+    first.focus()
+    console.keyboard.press("Enter")  # inserted, to edit before sending
+    expect(console.locator("#reply")).to_have_value(re.compile("days", re.IGNORECASE))
+    assert paypal  # the bot answered the first question itself
+    context.close()

@@ -12,7 +12,7 @@ const REASONS = {
 const LANGUAGES = { en: "English", zh: "Chinese 中文" };
 const languageOf = (handoff) => handoff.language ? LANGUAGES[handoff.language] || handoff.language : "";
 const state = { me: null, openId: null, openRecordId: null, seen: new Set(), firstSnapshot: true,
-  audio: null, snapshot: { queue: [], active: [] }, typingSentAt: 0 };
+  audio: null, snapshot: { queue: [], active: [] }, typingSentAt: 0, suggestedFor: null };
 const DRAFT_POLL_MS = 1500;   // the customer's draft, while a chat is open (bot/rasa_server/channels/live_typing.py)
 const TYPING_EVERY_MS = 3000; // "agent is typing" at most this often while the agent types
 
@@ -194,6 +194,8 @@ function renderChat(pop) {
     el("li", `${when(e.created_at)} · ${REASONS[e.reason] || e.reason} · ${e.status}${e.rating ? " · rated " + e.rating + "/5" : ""}`)));
   renderVisitor(pop.visitor);
   renderFiles(pop.files);
+  $("summary").replaceChildren(...pop.summary.map((line) => el("li", line)));
+  suggestAnswers(pop.transcript, mine);
   if (!pop.complaints.length) $("complaints").append(el("li", "none"));
   if (!pop.earlier_conversations.length) $("earlier").append(el("li", "none"));
   if (!pop.earlier_handoffs.length) $("earlier-handoffs").append(el("li", "none"));
@@ -322,6 +324,28 @@ async function addNote() {
     $("reply").value = "";
     await openHandoff(state.openId);
   } catch (error) { showError(error); $("note").disabled = false; }
+}
+
+// Agent assist: the knowledge base's best answers to the customer's latest question, one click
+// (or Enter) to put into the reply, to edit before sending.
+const NOT_QUESTIONS = new Set(["greet", "goodbye", "thank", "affirm", "deny", "request_human", "cancel", "rate",
+  "choose_language", "send_attachment", "bot_challenge", "link_email"]);
+
+async function suggestAnswers(records, mine) {
+  const latest = records.filter((r) => r.actor === "customer" && r.text && !/^[/[]/.test(r.text)
+    && !NOT_QUESTIONS.has(r.intent)).pop();
+  if (!mine || !latest) { $("suggested-box").hidden = true; state.suggestedFor = null; return; }
+  if (state.suggestedFor === latest.id) return;
+  state.suggestedFor = latest.id;
+  try {
+    const found = await api(`/api/faq?q=${encodeURIComponent(latest.text)}`);
+    if (state.suggestedFor !== latest.id) return;
+    $("suggested-for").textContent = latest.text.length > 80 ? latest.text.slice(0, 79) + "…" : latest.text;
+    $("suggested").replaceChildren(...found.results.slice(0, 3).map((r) => pressable(
+      el("li", `${r.question} (${Number(r.score).toFixed(2)})`), `Insert the answer to: ${r.question}`,
+      () => { $("reply").value = r.answer; $("reply").focus(); })));
+    $("suggested-box").hidden = !found.results.length;
+  } catch (error) { $("suggested-box").hidden = true; }
 }
 
 async function searchFaq() {
