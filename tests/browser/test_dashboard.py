@@ -53,6 +53,14 @@ def test_dashboard_figures_filter_roles_and_the_unanswered_loop(bot: RunningBot,
     add_agent(bot, "ann", PASSWORD)
     ann = ConsoleClient(bot, "ann")
     ann.login(PASSWORD)
+    answered = f"dash-{uuid.uuid4().hex[:8]}"  # a ticket an agent answers: a first response time
+    bot.say_via_callback(answered, "I want to speak to a human")
+    bot.say_via_callback(answered, "my refund has not arrived")
+    [handoff] = [h for h in ann.get("/api/handoffs", status="ticket,waiting,active").json()["handoffs"]
+                 if h["conversation_id"] == answered]
+    if handoff["status"] != "active":
+        assert ann.post(f"/api/handoffs/{handoff['id']}/claim").status_code == 200
+    assert ann.post(f"/api/handoffs/{handoff['id']}/messages", {"text": "Ann here, looking at it"}).status_code == 200
     assert ann.get("/dashboard").status_code == 403 and ann.get("/api/metrics").status_code == 403
     assert ann.post("/api/kb/paraphrases", {"entry_id": "delivery-time", "paraphrases": ["x"]}).status_code == 403
 
@@ -69,6 +77,21 @@ def test_dashboard_figures_filter_roles_and_the_unanswered_loop(bot: RunningBot,
     containment = expected["totals"]["containment_rate"]
     expect(page.locator("[data-metric=containment_rate] .value")).to_have_text(f"{containment * 100:.1f}%")
     assert page.evaluate("!!Chart.getChart(document.getElementById('daily'))")
+    first_response = expected["totals"]["time_to_first_agent_response_seconds"]
+    assert first_response["count"] >= 1
+    expect(page.locator("[data-metric=time_to_first_agent_response_seconds] .value")).to_contain_text(
+        f"(n={first_response['count']})")
+    expect(page.locator("[data-metric=complaint_resolution_hours] .label")).to_have_text(
+        "Complaint resolution (median)")
+    top = expected["top_faq_entries"][0]["faq_id"]
+    expect(page.locator("#top-faq td span").first).to_have_attribute("title", top)  # the id, for editing data/faq/
+    expect(page.locator("#top-faq td span").first).not_to_have_text(top)  # the question is shown
+    assert page.locator("#channel option").all_text_contents() == ["All channels", "Web chat", "Telegram", "REST API",
+                                                                    "Callback (your app)"]
+    # The containment line over the bars, and the handoff axis with its unit.
+    assert page.evaluate("Chart.getChart(document.getElementById('daily')).data.datasets.map((d) => d.order)") == [2, 1]
+    assert page.evaluate("Chart.getChart(document.getElementById('reasons')).options.scales.x.title.text") \
+        == "% of conversations"
 
     moon = page.locator("#unanswered tr", has_text="moon")
     expect(moon).to_have_count(1, timeout=30000)  # both wordings in one group
@@ -82,7 +105,17 @@ def test_dashboard_figures_filter_roles_and_the_unanswered_loop(bot: RunningBot,
     written = (bot.settings.kb_dir / add.text_content().split()[-1]).read_text(encoding="utf-8")
     assert all(question in written for question in MOON)
 
+    page.route("**/api/metrics?*", lambda route: route.fulfill(  # the figures fail to load: nothing stale stays
+        status=503, content_type="application/json", body='{"detail": "the database is unreachable"}'))
+    page.click("#filters button[type=submit]")
+    expect(page.locator("#error")).to_have_text("Could not load the figures: the database is unreachable")
+    expect(page.locator(".tile")).to_have_count(0)
+    assert page.evaluate("Chart.getChart(document.getElementById('daily'))") is None
+    page.unroute("**/api/metrics?*")
+
     page.fill("#since", "2020-01-01")
     page.fill("#until", "2020-01-02")
     page.click("#filters button[type=submit]")
     expect(tile).to_have_text("0")
+    expect(page.locator("#empty-range")).to_have_text("No conversations from 2020-01-01 to 2020-01-02.")
+    expect(page.locator("#charts")).to_be_hidden()

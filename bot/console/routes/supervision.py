@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
-from bot.console import sessions
+from bot.console import sessions, transcript
 from bot.console.access import settings_of, supervisor
 from bot.console.sessions import COOKIE, LoggedIn
 from bot.domain.events import feed
@@ -32,7 +32,13 @@ def dashboard_page(request: Request) -> Response:
 @router.get("/api/metrics", summary="The metrics of docs/metrics.md for a date range and channel (supervisors)")
 def metrics_api(request: Request, since: str | None = None, until: str | None = None, channel: str | None = None,
                 _: LoggedIn = Depends(supervisor)) -> dict[str, Any]:
-    return report.figures(settings_of(request).database_url, since, until, channel)
+    """As `python -m bot report`, with each top FAQ entry's question for the page to show."""
+    settings = settings_of(request)
+    figures = report.figures(settings.database_url, since, until, channel)
+    questions = transcript.kb_questions(settings.kb_dir)
+    figures["top_faq_entries"] = [entry | {"question": questions.get(entry["faq_id"])}
+                                  for entry in figures["top_faq_entries"]]
+    return figures
 
 
 @router.get("/api/live", summary="Conversations active in the last N minutes, across every Rasa replica "

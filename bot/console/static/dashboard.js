@@ -5,16 +5,28 @@
 
 const state = { charts: {} };
 const $ = (id) => document.getElementById(id);
-const RATE_TILES = [
-  ["conversations", "Conversations", false], ["containment_rate", "Containment", true],
-  ["handoff_rate", "Handoff rate", true], ["faq_answer_rate", "FAQ answer rate", true],
-  ["fallback_rate", "Fallback rate", true], ["complaints", "Complaints", false],
-  ["csat_mean", "CSAT (1-5)", false], ["csat_response_rate", "CSAT response rate", true],
+// [metric, label, how to show it]: a count, a share, a median duration (seconds or hours) with its count.
+const TILES = [
+  ["conversations", "Conversations", "count"], ["containment_rate", "Containment", "share"],
+  ["handoff_rate", "Handoff rate", "share"], ["faq_answer_rate", "FAQ answer rate", "share"],
+  ["fallback_rate", "Fallback rate", "share"], ["complaints", "Complaints", "count"],
+  ["csat_mean", "CSAT (1-5)", "csat"], ["csat_response_rate", "CSAT response rate", "share"],
+  ["time_to_first_agent_response_seconds", "First agent response (median)", "seconds"],
+  ["complaint_resolution_hours", "Complaint resolution (median)", "hours"],
 ];
+const CHANNELS = { widget: "Web chat", telegram: "Telegram", rest: "REST API", callback: "Callback (your app)" };
 
-function show(value, percent) {
+function show(totals, key, kind) {
+  const value = totals[key];
+  if (kind === "csat") return value === null ? "–" : `${value} (${totals.csat_responses} rated)`;
+  if (kind === "seconds" || kind === "hours") {
+    if (!value || !value.count) return "–";
+    const m = value.median;
+    const text = kind === "hours" ? `${m.toFixed(1)} h` : m < 60 ? `${Math.round(m)} s` : `${Math.floor(m / 60)} min ${Math.round(m % 60)} s`;
+    return `${text} (n=${value.count})`;
+  }
   if (value === null || value === undefined) return "–";
-  return percent ? `${(value * 100).toFixed(1)}%` : String(value);
+  return kind === "share" ? `${(value * 100).toFixed(1)}%` : String(value);
 }
 
 function query() {
@@ -46,11 +58,24 @@ function chart(id, config) {
   state.charts[id] = new window.Chart($(id), config);
 }
 
+// Nothing of an earlier range stays on the page after an error or for an empty range.
+function clearReport() {
+  $("tiles").replaceChildren();
+  Object.values(state.charts).forEach((c) => c.destroy());
+  state.charts = {};
+  ["top-faq", "complaints-category", "complaints-status", "unanswered"].forEach((id) => $(id).replaceChildren());
+}
+
 function render(report) {
   const totals = report.totals;
-  $("tiles").replaceChildren(...RATE_TILES.map(([key, label, percent]) => {
+  const empty = !totals.conversations;
+  $("empty-range").hidden = !empty;
+  $("empty-range").textContent = empty ? `No conversations from ${$("since").value || "the start"} to ${$("until").value || "today"}`
+    + `${report.channel ? " on " + (CHANNELS[report.channel] || report.channel) : ""}.` : "";
+  $("charts").hidden = empty;
+  $("tiles").replaceChildren(...TILES.map(([key, label, kind]) => {
     const tile = el("div"); tile.className = "tile"; tile.dataset.metric = key;
-    const value = el("div", show(totals[key], percent)); value.className = "value";
+    const value = el("div", show(totals, key, kind)); value.className = "value";
     const name = el("div", label); name.className = "label";
     tile.append(value, name);
     return tile;
@@ -61,8 +86,9 @@ function render(report) {
   chart("daily", {
     type: "bar",
     data: { labels: days, datasets: [
-      { label: "conversations", data: perDay.map((rows) => sum(rows, "conversations")), backgroundColor: "#93c5fd", yAxisID: "y" },
-      { label: "containment %", type: "line", borderColor: "#16a34a", yAxisID: "rate",
+      { label: "conversations", data: perDay.map((rows) => sum(rows, "conversations")), backgroundColor: "#93c5fd", yAxisID: "y",
+        order: 2 },
+      { label: "containment %", type: "line", borderColor: "#16a34a", yAxisID: "rate", order: 1,  // drawn over the bars
         data: perDay.map((rows) => { const n = sum(rows, "conversations"); return n ? 100 * (n - sum(rows, "conversations_with_handoff")) / n : null; }) },
     ] },
     options: { animation: false, scales: { y: { beginAtZero: true, title: { display: true, text: "conversations" } },
@@ -73,9 +99,14 @@ function render(report) {
     type: "bar",
     data: { labels: reasons.map(([r]) => r.replace(/_/g, " ")),
       datasets: [{ label: "% of conversations", data: reasons.map(([, v]) => 100 * v), backgroundColor: "#fca5a5" }] },
-    options: { animation: false, indexAxis: "y", plugins: { legend: { display: false } } },
+    options: { animation: false, indexAxis: "y", plugins: { legend: { display: false } },
+      scales: { x: { beginAtZero: true, title: { display: true, text: "% of conversations" } } } },
   });
-  table("top-faq", ["entry", "answers"], report.top_faq_entries.map((e) => [e.faq_id, e.answers]));
+  table("top-faq", ["question", "answers"], report.top_faq_entries.map((e) => {
+    const question = el("span", e.question || e.faq_id);
+    question.title = e.faq_id;  // the entry's id, for editing data/faq/
+    return [question, e.answers];
+  }));
   table("complaints-category", ["category", "complaints"], Object.entries(totals.complaints_by_category));
   table("complaints-status", ["status", "complaints"], Object.entries(totals.complaints_by_status));
 }
@@ -124,7 +155,10 @@ async function refresh(event) {
     $("error").textContent = "";
     render(await api(`/api/metrics?${query()}`));
     await renderUnanswered();
-  } catch (error) { $("error").textContent = String(error.message || error); }
+  } catch (error) {
+    clearReport();
+    $("error").textContent = `Could not load the figures: ${error.message || error}`;
+  }
 }
 
 async function start() {
@@ -135,6 +169,9 @@ async function start() {
   const monthAgo = new Date(Date.now() - 29 * 86400000).toISOString().slice(0, 10);
   $("since").value = monthAgo;
   $("until").value = today;
+  Object.entries(CHANNELS).forEach(([value, name]) => {
+    const option = el("option", name); option.value = value; $("channel").append(option);
+  });
   $("filters").addEventListener("submit", refresh);
   await refresh();
 }
