@@ -1,5 +1,5 @@
 """What the console shows an agent: a handoff with everything needed to help without asking
-again (the "screen pop"), the live queue snapshot, canned replies."""
+again (the "screen pop"), the live queue snapshot with each customer's wait, canned replies."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from bot.console import transcript
 from bot.console.summary import summary
 from bot.domain import attachments, visitors
 from bot.domain.complaints import service as complaints
-from bot.domain.handoff import agents
+from bot.domain.handoff import agents, service_levels
 from bot.domain.handoff import service as handoffs
 from bot.domain.handoff.agents import AgentView
 from bot.domain.identity import verification
@@ -56,11 +56,14 @@ def snapshot(url: str, agent: AgentView) -> dict[str, Any]:
     refresh a transcript."""
     queue = handoffs.listing(url, ("ticket", "waiting"))
     active = handoffs.listing(url, ("active",), None if agent.is_supervisor else agent.id)
-    latest = records.latest_ids(url, [h.conversation_id for h in active])
+    conversations = [h.conversation_id for h in active]
+    latest, waiting = records.latest_ids(url, conversations), records.waiting_since(url, conversations)
     return {
         "queue": [h.as_json() for h in queue],
-        "active": [h.as_json() | {"latest_record_id": latest.get(h.conversation_id)} for h in active],
+        "active": [h.as_json() | {"latest_record_id": latest.get(h.conversation_id),
+                                  "waiting_since": waiting.get(h.conversation_id)} for h in active],
         "team": agents.team(url) if agent.is_supervisor else None,  # who takes chats now
+        "service_levels": service_levels.load().as_json(),  # when a wait turns amber, then red
     }
 
 

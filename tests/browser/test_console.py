@@ -502,3 +502,39 @@ def test_on_taking_a_chat_the_agent_reads_it_in_five_lines_and_gets_the_kb_answe
     expect(console.locator("#reply")).to_have_value(re.compile("days", re.IGNORECASE))
     assert paypal  # the bot answered the first question itself
     context.close()
+
+
+def test_each_waiting_customer_shows_their_wait_amber_then_red_at_the_shops_levels(bot: RunningBot,
+                                                                                    browser: object) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from playwright.sync_api import expect
+
+    from bot.domain.handoff import service_levels
+
+    levels = service_levels.load()
+    nobody_else_takes_chats(bot)
+    context, console = agent_console(bot, browser, "wes", "--capacity", "1")
+    talking, queued = customer(), customer()
+    bot.say_via_callback(talking, "I'd like to talk to a human")  # wes's one seat
+    bot.say_via_callback(talking, "hello? is anyone there?")  # not answered yet
+    bot.say_via_callback(queued, "I'd like to talk to a human")  # waits in the queue
+    mine = console.locator("#active li", has_text=f"Customer {talking}").locator(".sla")
+    waiting = console.locator("#queue li", has_text=f"Customer {queued}").locator(".sla")
+    expect(mine).to_contain_text("waiting for a reply 0:", timeout=15000)
+    expect(waiting).to_contain_text("waiting in the queue 0:")
+    assert "warn" not in waiting.get_attribute("class")
+
+    now = datetime.now(timezone.utc)
+    console.clock.set_fixed_time(now + timedelta(seconds=levels.queue_wait_seconds.warn + 5))
+    expect(waiting).to_have_class(re.compile(r"\bwarn\b"))
+    expect(mine).to_have_class(re.compile(r"\bwarn\b"))
+    console.clock.set_fixed_time(now + timedelta(seconds=levels.queue_wait_seconds.alarm + 5))
+    expect(waiting).to_have_class(re.compile(r"\balarm\b"))
+    expect(waiting).to_contain_text(f"waiting in the queue {int(levels.queue_wait_seconds.alarm + 5) // 60}:")
+
+    console.locator("#active li", has_text=f"Customer {talking}").click()
+    console.fill("#reply", "Yes, I'm here: how can I help?")
+    console.click("#send")
+    expect(mine).to_have_count(0, timeout=15000)  # answered: no longer waiting for a reply
+    context.close()

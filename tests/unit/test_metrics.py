@@ -76,6 +76,10 @@ def test_totals_follow_the_definitions() -> None:
     assert (totals["faq_questions"], totals["faq_answered"], totals["faq_answer_rate"]) == (4, 3, 0.75)
     assert totals["customer_turns"] == 7 and totals["fallback_turns"] == 2 and totals["fallback_rate"] == 0.2857
     assert totals["time_to_first_agent_response_seconds"] == {"count": 1, "median": 120.0, "mean": 120.0}
+    targets = metrics.compute(sample(), first_response_target=100, resolution_target_hours=6)["totals"]
+    assert targets["time_to_first_agent_response_seconds"]["within_target"] == 0.0  # 120 s against 100 s
+    assert targets["complaint_resolution_hours"] == {"count": 1, "median": 6.0, "mean": 6.0, "target": 6,
+                                                          "within_target": 1.0}
     assert (totals["csat_mean"], totals["csat_responses"], totals["csat_response_rate"]) == (4.0, 1, 0.5)
     assert totals["complaints"] == 2 and totals["complaints_by_category"] == {"billing": 1, "delivery": 1}
     assert totals["complaints_by_status"] == {"cancelled": 1, "open": 1, "resolved": 1}
@@ -116,7 +120,8 @@ def test_the_report_command_gives_the_same_figures(database_url: str, monkeypatc
     monkeypatch.setenv("DATABASE_URL", database_url)
     report.main("2026-11-20", "2026-11-22", None, "json")
     printed = json.loads(capsys.readouterr().out)
-    expected = metrics.compute(Rows(rows.records, rows.handoffs, []))["totals"]
+    expected = metrics.compute(Rows(rows.records, rows.handoffs, []), first_response_target=120.0,
+                               resolution_target_hours=48.0)["totals"]  # data/service_levels.yml
     for key in ("conversations", "containment_rate", "handoff_rate", "faq_answer_rate", "fallback_rate",
                 "handoff_rate_by_reason", "time_to_first_agent_response_seconds", "csat_mean"):
         assert printed["totals"][key] == expected[key], key

@@ -39,7 +39,27 @@ function handoffItem(handoff) {
   const language = languageOf(handoff) ? ` · ${languageOf(handoff)}` : "";
   item.append(el("div", `${handoff.channel}${handoff.skill ? " · " + handoff.skill : ""}${language} · ${when(handoff.created_at)}`, "meta"));
   if (handoff.message) item.append(el("div", handoff.message, "meta"));
+  const since = handoff.status === "active" ? handoff.waiting_since : handoff.status === "closed" ? null : handoff.created_at;
+  if (since) {  // how long the customer has waited: in the queue, or for a reply (data/service_levels.yml)
+    const wait = el("div", "", "sla");
+    wait.dataset.since = since;
+    wait.dataset.kind = handoff.status === "active" ? "reply_wait_seconds" : "queue_wait_seconds";
+    item.append(wait);
+  }
   return pressable(item, `Open the chat with customer ${handoff.customer_id}`, () => openHandoff(handoff.id));
+}
+
+// Every second: each wait's time, amber from `warn`, red from `alarm`.
+function tickWaits() {
+  const levels = state.snapshot.service_levels;
+  document.querySelectorAll(".sla").forEach((node) => {
+    const seconds = Math.max(0, Math.floor((Date.now() - new Date(node.dataset.since)) / 1000));
+    const level = levels ? levels[node.dataset.kind] : null;
+    const where = node.dataset.kind === "reply_wait_seconds" ? "for a reply" : "in the queue";
+    node.textContent = `waiting ${where} ${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+    node.classList.toggle("alarm", !!level && seconds >= level.alarm);
+    node.classList.toggle("warn", !!level && seconds >= level.warn && seconds < level.alarm);
+  });
 }
 
 // A list item that works like a button from the keyboard too: Tab reaches it, Enter or Space acts.
@@ -78,6 +98,7 @@ function renderLists(snapshot) {
   state.snapshot = snapshot;
   $("queue").replaceChildren(...snapshot.queue.map(handoffItem));
   $("active").replaceChildren(...snapshot.active.map(handoffItem));
+  tickWaits();
   $("queue-count").textContent = String(snapshot.queue.length);
   $("team-section").hidden = !snapshot.team;
   if (snapshot.team) {
@@ -445,6 +466,7 @@ async function start() {
   $("availability").addEventListener("change", () => setAvailability($("availability").value));
   watchIdle();
   setInterval(showDraft, DRAFT_POLL_MS);
+  setInterval(tickWaits, 1000);
   listen();
 }
 

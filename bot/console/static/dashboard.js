@@ -21,9 +21,11 @@ function show(totals, key, kind) {
   if (kind === "csat") return value === null ? "–" : `${value} (${totals.csat_responses} rated)`;
   if (kind === "seconds" || kind === "hours") {
     if (!value || !value.count) return "–";
-    const m = value.median;
-    const text = kind === "hours" ? `${m.toFixed(1)} h` : m < 60 ? `${Math.round(m)} s` : `${Math.floor(m / 60)} min ${Math.round(m % 60)} s`;
-    return `${text} (n=${value.count})`;
+    const time = (v) => kind === "hours" ? `${Number(v).toFixed(1)} h`
+      : v < 60 ? `${Math.round(v)} s` : `${Math.floor(v / 60)} min ${Math.round(v % 60)} s`;
+    const met = value.within_target === null || value.within_target === undefined ? ""
+      : ` · ${(100 * value.within_target).toFixed(0)}% within ${time(value.target)}`;  // data/service_levels.yml
+    return `${time(value.median)} (n=${value.count})${met}`;
   }
   if (value === null || value === undefined) return "–";
   return kind === "share" ? `${(value * 100).toFixed(1)}%` : String(value);

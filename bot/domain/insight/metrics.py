@@ -32,8 +32,10 @@ class Rows:
     complaints: list[dict[str, Any]]  # complaints filed in the range, each with `resolved_at` (or None)
 
 
-def compute(rows: Rows, top: int = 10) -> dict[str, Any]:
-    """All figures: `totals`, `by_day_channel` rows, and the lists (top FAQ entries, unanswered)."""
+def compute(rows: Rows, top: int = 10, first_response_target: float | None = None,
+            resolution_target_hours: float | None = None) -> dict[str, Any]:
+    """All figures: `totals`, `by_day_channel` rows, and the lists (top FAQ entries, unanswered).
+    With targets (data/service_levels.yml), the time figures say which share met them."""
     conversation_key = _conversation_keys(rows.records)
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for record in rows.records:
@@ -44,8 +46,9 @@ def compute(rows: Rows, top: int = 10) -> dict[str, Any]:
     by_day_channel = []
     for (day, channel), records in sorted(groups.items()):
         by_day_channel.append({"day": day, "channel": channel} | _turn_figures(records, with_handoff))
-    totals = _turn_figures(rows.records, with_handoff) | _handoff_figures(rows, conversation_key) | \
-        _complaint_figures(rows.complaints)
+    totals = _turn_figures(rows.records, with_handoff) | \
+        _handoff_figures(rows, conversation_key, first_response_target) | \
+        _complaint_figures(rows.complaints, resolution_target_hours)
     return {
         "totals": totals,
         "by_day_channel": by_day_channel,
@@ -108,7 +111,8 @@ def _turn_figures(records: list[dict[str, Any]], with_handoff: set[str]) -> dict
     }
 
 
-def _handoff_figures(rows: Rows, conversation_key: dict[str, tuple[str, str]]) -> dict[str, Any]:
+def _handoff_figures(rows: Rows, conversation_key: dict[str, tuple[str, str]],
+                     target: float | None) -> dict[str, Any]:
     conversations = len(conversation_key)
     by_reason: dict[str, set[str]] = defaultdict(set)
     for handoff in rows.handoffs:
@@ -120,7 +124,7 @@ def _handoff_figures(rows: Rows, conversation_key: dict[str, tuple[str, str]]) -
         "handoff_rate_by_reason": {reason: _ratio(len(ids), conversations)
                                    for reason, ids in sorted(by_reason.items())},
         "handoffs": len(rows.handoffs),
-        "time_to_first_agent_response_seconds": _summary(first_agent),
+        "time_to_first_agent_response_seconds": _summary(first_agent, target),
         "csat_mean": round(statistics.fmean(ratings), 3) if ratings else None,
         "csat_responses": len(ratings),
         "csat_response_rate": _ratio(len(ratings), len(closed)),
@@ -142,7 +146,7 @@ def _first_agent_reply_seconds(rows: Rows) -> list[float]:
     return waits
 
 
-def _complaint_figures(complaints: list[dict[str, Any]]) -> dict[str, Any]:
+def _complaint_figures(complaints: list[dict[str, Any]], target_hours: float | None) -> dict[str, Any]:
     filed = [c for c in complaints if c["status"] != "cancelled"]
     hours = [(_time(c["resolved_at"]) - _time(c["created_at"])).total_seconds() / 3600
              for c in filed if c.get("resolved_at")]
@@ -150,7 +154,7 @@ def _complaint_figures(complaints: list[dict[str, Any]]) -> dict[str, Any]:
         "complaints": len(filed),
         "complaints_by_category": dict(sorted(Counter(c["category"] or "other" for c in filed).items())),
         "complaints_by_status": dict(sorted(Counter(c["status"] for c in complaints).items())),
-        "complaint_resolution_hours": _summary(hours),
+        "complaint_resolution_hours": _summary(hours, target_hours),
     }
 
 
@@ -158,11 +162,14 @@ def _is_faq_reply(record: dict[str, Any]) -> bool:
     return record["actor"] == "bot" and record.get("action") == FAQ_ACTION
 
 
-def _summary(values: list[float]) -> dict[str, float | int | None]:
+def _summary(values: list[float], target: float | None = None) -> dict[str, float | int | None]:
+    """Count, median and mean; with a target, the target and the share of values within it."""
+    met = {"target": target, "within_target": _ratio(sum(v <= target for v in values), len(values))} \
+        if target is not None else {}
     if not values:
-        return {"count": 0, "median": None, "mean": None}
+        return {"count": 0, "median": None, "mean": None} | met
     return {"count": len(values), "median": round(statistics.median(values), 3),
-            "mean": round(statistics.fmean(values), 3)}
+            "mean": round(statistics.fmean(values), 3)} | met
 
 
 def _ratio(part: int, whole: int) -> float | None:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from bot.config import load_settings
+from bot.domain.handoff import service_levels
 from bot.domain.insight import metrics, source
 from bot.tabular import write_rows
 
@@ -38,7 +39,10 @@ def date_range(since: str | None, until: str | None) -> tuple[datetime, datetime
 def figures(url: str, since: str | None, until: str | None, channel: str | None) -> dict[str, Any]:
     """Everything the report and the dashboard show, for the range and channel."""
     start, end = date_range(since, until)
-    result = metrics.compute(source.load(url, start, end, channel or None))
+    levels = service_levels.load()
+    result = metrics.compute(source.load(url, start, end, channel or None),
+                             first_response_target=levels.first_response_target_seconds,
+                             resolution_target_hours=levels.complaint_resolution_target_hours)
     return {"since": start.isoformat(), "until": end.isoformat(), "channel": channel or None} | result
 
 

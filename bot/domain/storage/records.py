@@ -63,6 +63,24 @@ def latest_ids(url: str, conversation_ids: list[str]) -> dict[str, int]:
         return dict(session.execute(query).all())
 
 
+def waiting_since(url: str, conversation_ids: list[str]) -> dict[str, str]:
+    """For each conversation whose customer spoke after the last agent message (internal notes do
+    not answer anyone), when that customer message came: how long they have waited for a reply."""
+    if not conversation_ids:
+        return {}
+    record = InteractionRecord
+    last = {}
+    replies = sa.or_(record.action.is_(None), record.action != "note")
+    with session_scope(url) as session:
+        for actor, extra in (("customer", sa.true()), ("agent", replies)):
+            last[actor] = dict(session.execute(
+                sa.select(record.conversation_id, sa.func.max(record.created_at))
+                .where(record.conversation_id.in_(conversation_ids), record.actor == actor, extra)
+                .group_by(record.conversation_id)).all())
+    return {conversation: as_utc(said).isoformat() for conversation, said in last["customer"].items()
+            if conversation not in last["agent"] or as_utc(said) > as_utc(last["agent"][conversation])}
+
+
 def conversations_of(url: str, customer_id: str, limit: int = 10) -> list[dict[str, Any]]:
     """The customer's conversations, newest first: id, channel, first and last time, turns, opening message."""
     record = InteractionRecord
