@@ -10,6 +10,7 @@ runner passes its settings to the processes it starts as these same environment 
 | rasa_port | BOT_RASA_PORT | 5005 |
 | actions_port | BOT_ACTIONS_PORT | 5055 |
 | kb_dir | BOT_KB_DIR | <root>/data/faq |
+| canned_replies | BOT_CANNED_REPLIES | <root>/data/canned_replies.yml (supervisors edit it in the dashboard) |
 | index_dir | BOT_INDEX_DIR | <root>/build/faq_index |
 | encoders_dir | BOT_ENCODERS_DIR | <root>/build/faq_encoders |
 | calibration_dir | BOT_CALIBRATION_DIR | <root>/tests/data/customer_questions (see faq_index/customers.py) |
@@ -61,6 +62,7 @@ _ENV = {
     "rasa_port": "BOT_RASA_PORT",
     "actions_port": "BOT_ACTIONS_PORT",
     "kb_dir": "BOT_KB_DIR",
+    "canned_replies": "BOT_CANNED_REPLIES",
     "index_dir": "BOT_INDEX_DIR",
     "encoders_dir": "BOT_ENCODERS_DIR",
     "calibration_dir": "BOT_CALIBRATION_DIR",
@@ -103,6 +105,7 @@ class Settings:
     rasa_port: int = 5005
     actions_port: int = 5055
     kb_dir: Path = ROOT / "data" / "faq"
+    canned_replies: Path = ROOT / "data" / "canned_replies.yml"
     index_dir: Path = ROOT / "build" / "faq_index"
     encoders_dir: Path = ROOT / "build" / "faq_encoders"
     calibration_dir: Path = ROOT / "tests" / "data" / "customer_questions"

@@ -233,6 +233,7 @@ def start_bot(tmp: Path, database_url: str, model: Path, **overrides: object) ->
     base = load_settings()
     kb_dir = tmp / "kb"
     shutil.copytree(ROOT / "data" / "faq", kb_dir)
+    shutil.copy(ROOT / "data" / "canned_replies.yml", tmp / "canned_replies.yml")  # supervisors may edit it
     callback = CallbackListener()
     settings = replace(
         base,
@@ -242,6 +243,7 @@ def start_bot(tmp: Path, database_url: str, model: Path, **overrides: object) ->
         actions_port=free_port(),
         console_port=free_port(),
         kb_dir=kb_dir,
+        canned_replies=tmp / "canned_replies.yml",
         index_dir=tmp / "index",
         run_dir=tmp / "run",
         index_poll_seconds=0.5,

@@ -1,14 +1,11 @@
 """What the console shows an agent: a handoff with everything needed to help without asking
-again (the "screen pop"), the live queue snapshot with each customer's wait, canned replies."""
+again (the "screen pop"), and the live queue snapshot with each customer's wait."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from bot.config import ROOT
 from bot.console import transcript
 from bot.console.summary import summary
 from bot.domain import attachments, visitors
@@ -18,8 +15,6 @@ from bot.domain.handoff import service as handoffs
 from bot.domain.handoff.agents import AgentView
 from bot.domain.identity import verification
 from bot.domain.storage import records
-
-CANNED_REPLIES = ROOT / "data" / "canned_replies.yml"
 
 
 def screen_pop(url: str, handoff_id: int, kb_dir: Path) -> dict[str, Any]:
@@ -65,8 +60,3 @@ def snapshot(url: str, agent: AgentView) -> dict[str, Any]:
         "team": agents.team(url) if agent.is_supervisor else None,  # who takes chats now
         "service_levels": service_levels.load().as_json(),  # when a wait turns amber, then red
     }
-
-
-def canned_replies(path: Path = CANNED_REPLIES) -> list[dict[str, str]]:
-    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    return [{"title": str(e["title"]), "text": str(e["text"])} for e in entries]

@@ -538,3 +538,55 @@ def test_each_waiting_customer_shows_their_wait_amber_then_red_at_the_shops_leve
     console.click("#send")
     expect(mine).to_have_count(0, timeout=15000)  # answered: no longer waiting for a reply
     context.close()
+
+
+def test_supervisors_edit_canned_replies_per_team_and_placeholders_are_filled_or_must_be_typed(
+        bot: RunningBot, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    nobody_else_takes_chats(bot)
+    boss_side, boss = agent_console(bot, browser, "cara", "--role", "supervisor")
+    boss.goto(bot.settings.console_url + "/dashboard")
+    rows = boss.locator("#canned-table tr")
+    expect(rows).not_to_have_count(0)
+    before = rows.count() - 1  # the header
+    boss.click("#canned-add")
+    new = rows.last
+    new.locator(".title").fill("Refund on its way")
+    new.locator(".team").fill("billing")
+    new.locator(".text").fill("Hi {customer_name}, the refund for {order_number} is on its way. {nickname}")
+    boss.click("#canned-save")
+    expect(boss.locator("#canned-status")).to_contain_text(
+        f"Not saved: reply {before + 1} (Refund on its way): unknown placeholder {{nickname}}")
+    new.locator(".text").fill("Hi {customer_name}, the refund for {order_number} is on its way. {agent_name}")
+    boss.click("#canned-save")
+    expect(boss.locator("#canned-status")).to_have_text(f"Saved: {before + 1} replies.")
+    assert "Refund on its way" in bot.settings.canned_replies.read_text(encoding="utf-8")
+
+    other_side, other = agent_console(bot, browser, "dan", "--skills", "delivery")  # not in the billing team
+    assert "Refund on its way" not in other.locator("#canned option").all_text_contents()
+    other_side.close()
+    nobody_else_takes_chats(bot)  # dan's console counts as open for a while yet
+    # Seats to spare: customers earlier tests left in the queue are routed to her first.
+    context, console = agent_console(bot, browser, "bea", "--skills", "billing", "--capacity", "9")
+    caller = customer()
+    bot.say_via_callback(caller, "I'd like to talk to a human")
+    chat = console.locator("#active li", has_text=f"Customer {caller}")
+    expect(chat).to_be_visible(timeout=15000)
+    bot.say_via_callback(caller, "I was charged twice for order bc-654321")  # to bea: the bot is quiet
+    chat.click()
+    expect(console.locator("#transcript li.customer .text").last).to_contain_text("bc-654321", timeout=15000)
+    console.select_option("#canned", label="Refund on its way")
+    reply = console.locator("#reply")
+    expect(reply).to_have_value("Hi {customer_name}, the refund for BC-654321 is on its way. bea")
+    console.click("#send")
+    expect(console.locator("#error")).to_have_text("Fill in {customer_name} before sending.")
+    reply.focus()
+    console.evaluate("() => { const r = document.getElementById('reply'); r.setSelectionRange(3, 18); }")
+    console.keyboard.type("Jo")  # over the selected placeholder
+    before_sent = len(bot.callback.messages_for(caller))
+    console.click("#send")
+    sent = bot.callback.wait_for(caller, before_sent + 1)[-1]["text"]
+    assert sent == "Hi Jo, the refund for BC-654321 is on its way. bea"
+    context.close()
+    boss_side.close()

@@ -20,8 +20,8 @@ from pydantic import BaseModel, Field
 
 from bot import rasa_api
 from bot.config import Settings
-from bot.console import sessions, views
-from bot.console.access import logged_in, may_change, settings_of
+from bot.console import canned, sessions, views
+from bot.console.access import logged_in, may_change, settings_of, supervisor_change
 from bot.console.sessions import COOKIE, LoggedIn
 from bot.domain import attachment_files, attachments
 from bot.domain.handoff import agents, notes, rasa_push, search
@@ -61,6 +61,16 @@ class Transfer(BaseModel):
     to_agent: str | None = Field(None, max_length=64, description="an agent's username")
     to_skill: str | None = Field(None, max_length=32, regex=r"^[a-z_]+$", description="or a skill queue")
     reason: str = Field(..., min_length=1, max_length=500, description="for the next agent (kept as a note)")
+
+
+class CannedReply(BaseModel):
+    title: str = Field(..., max_length=80)
+    text: str = Field(..., max_length=4000)
+    team: str | None = Field(None, max_length=32, description="a skill; empty: everyone")
+
+
+class CannedReplies(BaseModel):
+    replies: list[CannedReply] = Field(..., max_items=canned.MAX_REPLIES)
 
 
 class Availability(BaseModel):
@@ -223,9 +233,17 @@ def attachment_file(attachment_id: HandoffId, request: Request, _: LoggedIn = De
                              "Content-Security-Policy": "sandbox; default-src 'none'"})
 
 
-@router.get("/api/canned-replies", summary="Ready-made replies")
-def canned(_: LoggedIn = Depends(logged_in)) -> dict[str, Any]:
-    return {"replies": views.canned_replies()}
+@router.get("/api/canned-replies", summary="Ready-made replies: everyone's and the agent's teams' (supervisors: all)")
+def canned_replies(request: Request, who: LoggedIn = Depends(logged_in)) -> dict[str, Any]:
+    replies = canned.for_agent(who.agent, settings_of(request).canned_replies)
+    return {"replies": replies, "placeholders": list(canned.PLACEHOLDERS)}
+
+
+@router.put("/api/canned-replies", summary="Replace the canned replies (supervisors)")
+def edit_canned_replies(body: CannedReplies, request: Request,
+                        _: LoggedIn = Depends(supervisor_change)) -> dict[str, Any]:
+    path = settings_of(request).canned_replies
+    return {"replies": canned.replace_all([reply.dict() for reply in body.replies], path)}
 
 
 @router.get("/api/stream", summary="Server-sent events: the queue and open chats whenever they change")

@@ -165,6 +165,7 @@ async function openHandoff(id, focus = true) {
 
 function renderChat(pop) {
   const h = pop.handoff;
+  state.pop = pop;
   $("empty").hidden = true;
   $("chat").hidden = false;
   $("chat-title").textContent = `Customer ${h.customer_id}`;
@@ -274,6 +275,31 @@ async function act(path, body) {
   } catch (error) { showError(error); }
 }
 
+// --- canned replies: placeholders filled from what the chat knows; what it cannot fill stays,
+// selected for the agent to type over, and Send waits until none is left ----------------------
+
+const PLACEHOLDER_NAMES = /\{(customer_name|order_number|agent_name)\}/;
+
+function fillPlaceholders(text) {
+  const pop = state.pop || { complaints: [], transcript: [] };
+  const mentioned = pop.transcript.filter((r) => r.actor === "customer").map((r) => (r.text || "").match(/\bBC-\d{6}\b/i))
+    .filter(Boolean).pop();
+  const values = {
+    agent_name: state.me.username,
+    order_number: (pop.complaints.find((c) => c.order_ref) || {}).order_ref || (mentioned ? mentioned[0].toUpperCase() : ""),
+    customer_name: "",  // no channel tells us a name we may rely on: the agent types it
+  };
+  return text.replace(/\{(\w+)\}/g, (whole, name) => values[name] || whole);
+}
+
+function insertCanned(text) {
+  const reply = $("reply");
+  reply.value = fillPlaceholders(text);
+  reply.focus();
+  const left = reply.value.match(PLACEHOLDER_NAMES);
+  if (left) reply.setSelectionRange(left.index, left.index + left[0].length);
+}
+
 // The records keep personal data redacted ("[email]"); the agent who wrote a message in this tab
 // sees their own words (kept in sessionStorage, never sent anywhere), not the placeholders.
 const SENT_KEY = "brightcart-console-sent";
@@ -295,6 +321,8 @@ async function send(event) {
   event.preventDefault();
   const text = $("reply").value.trim();
   if (!text || state.openId === null) return;
+  const unfilled = text.match(PLACEHOLDER_NAMES);
+  if (unfilled) { showError(new Error(`Fill in ${unfilled[0]} before sending.`)); return; }
   $("send").disabled = true;
   try {
     showError(null);
@@ -437,7 +465,7 @@ async function start() {
   $("dashboard-link").hidden = me.agent.role !== "supervisor";
   const canned = await api("/api/canned-replies");
   canned.replies.forEach((reply) => { const option = el("option", reply.title); option.value = reply.text; $("canned").append(option); });
-  $("canned").addEventListener("change", () => { if ($("canned").value) $("reply").value = $("canned").value; $("canned").value = ""; $("reply").focus(); });
+  $("canned").addEventListener("change", () => { if ($("canned").value) insertCanned($("canned").value); $("canned").value = ""; });
   $("composer").addEventListener("submit", send);
   $("reply").addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) send(e); });
   $("claim").addEventListener("click", () => act(`/api/handoffs/${state.openId}/claim`));

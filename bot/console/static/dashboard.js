@@ -163,6 +163,44 @@ async function refresh(event) {
   }
 }
 
+// --- canned replies (bot/console/canned.py): the whole list, edited here and saved at once ------
+
+function cannedRow(reply) {
+  const row = el("tr");
+  const field = (tag, value, label) => {
+    const input = document.createElement(tag);
+    input.value = value || "";
+    input.setAttribute("aria-label", label);
+    if (tag === "textarea") input.rows = 2;
+    const cell = el("td"); cell.append(input); row.append(cell);
+    return input;
+  };
+  field("input", reply.title, "Title").className = "title";
+  field("input", reply.team, "Team (a skill, empty for everyone)").className = "team";
+  field("textarea", reply.text, "Text").className = "text";
+  const remove = el("button", "Remove"); remove.type = "button";
+  remove.addEventListener("click", () => row.remove());
+  row.append(wrap(remove));
+  return row;
+}
+
+async function loadCanned() {
+  const found = await api("/api/canned-replies");
+  const head = el("tr");
+  ["title", "team", "text", ""].forEach((h) => head.append(el("th", h)));
+  $("canned-table").replaceChildren(head, ...found.replies.map(cannedRow));
+}
+
+async function saveCanned() {
+  const replies = [...$("canned-table").querySelectorAll("tr")].slice(1).map((row) => ({
+    title: row.querySelector(".title").value, team: row.querySelector(".team").value || null,
+    text: row.querySelector(".text").value }));
+  try {
+    const saved = await api("/api/canned-replies", { method: "PUT", body: JSON.stringify({ replies }) });
+    $("canned-status").textContent = `Saved: ${saved.replies.length} replies.`;
+  } catch (error) { $("canned-status").textContent = `Not saved: ${error.message || error}`; }
+}
+
 async function start() {
   const me = await api("/api/me");
   session.csrf = me.csrf_token;
@@ -175,6 +213,9 @@ async function start() {
     const option = el("option", name); option.value = value; $("channel").append(option);
   });
   $("filters").addEventListener("submit", refresh);
+  $("canned-add").addEventListener("click", () => $("canned-table").append(cannedRow({})));
+  $("canned-save").addEventListener("click", saveCanned);
+  loadCanned().catch((error) => { $("canned-status").textContent = String(error.message || error); });
   await refresh();
 }
 
