@@ -7,6 +7,8 @@ DEV_STAMP     := $(VENV)/.dev-$(shell cat requirements/runtime.txt requirements/
 PIP_LOCKED    := $(PY) -m pip install --quiet --require-hashes
 WIDGET_ASSETS := bot/console/widget_assets
 WIDGET_CLIENT := $(WIDGET_ASSETS)/node_modules/socket.io-client/dist/socket.io.min.js
+AXE_DIR       := tests/browser/a11y
+AXE           := $(AXE_DIR)/node_modules/axe-core/axe.min.js
 CHROMIUM := /usr/bin/chromium
 NGINX    := /usr/sbin/nginx
 SUDO     := $$( [ "$$(id -u)" = 0 ] || echo sudo )
@@ -17,11 +19,16 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # `make run` needs only the runtime; tests, benchmarks and `make lock` need the development tools.
 install-runtime: $(RUNTIME_STAMP) $(WIDGET_CLIENT)
-install: install-runtime $(DEV_STAMP)
+install: install-runtime $(DEV_STAMP) $(AXE)
 
 # The web widget's socket.io client, from the npm registry, pinned by package-lock.json.
 $(WIDGET_CLIENT): $(WIDGET_ASSETS)/package-lock.json
 	npm ci --prefix $(WIDGET_ASSETS) --no-audit --no-fund --silent
+	touch $@
+
+# The browser tests' accessibility checks (axe-core, injected into the pages), pinned by package-lock.json.
+$(AXE): $(AXE_DIR)/package-lock.json
+	npm ci --prefix $(AXE_DIR) --no-audit --no-fund --silent
 	touch $@
 
 # The console's browser tests drive Debian's chromium through Playwright (no browser download).

@@ -60,3 +60,23 @@ def session_of(page: object) -> str:
     """The conversation id the widget keeps in this browser."""
     kept = page.evaluate("Object.entries(localStorage).find(([key]) => key.startsWith('brightcart-chat:'))[1]")
     return json.loads(kept)["sessionId"]
+
+
+AXE = Path(__file__).resolve().parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page: object, context: str = "document") -> list[str]:
+    """WCAG 2 A and AA rules axe-core finds broken on the page as it is now (colour contrast,
+    names of controls, focus order, ...), each as "rule: the first element's selector"."""
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: `make test` installs it (npm ci in tests/browser/a11y)")
+    if not page.evaluate("!!window.axe"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate(f"""async () => (await axe.run({context}, {{runOnly: ["wcag2a", "wcag2aa"]}}))
+        .violations.map((v) => v.id + ": " + v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", "))""")
+    return list(found)
+
+
+def assert_accessible(page: object, context: str = "document") -> None:
+    found = axe_violations(page, context)
+    assert not found, "axe-core: " + " | ".join(found)

@@ -83,7 +83,7 @@ def test_log_in_see_handoffs_arrive_claim_reply_and_close(bot: RunningBot, page:
     expect(queued).to_be_visible(timeout=15000)  # arrived without reloading
     page.wait_for_function("window.__notifications.length >= 2")
 
-    queued.focus()  # the queue works from the keyboard
+    queued.get_by_role("button").focus()  # the queue works from the keyboard
     page.keyboard.press("Enter")
     expect(page.locator("#transcript")).to_contain_text(HOSTILE)  # shown as text, verbatim
     expect(page.locator("#transcript .offered").last).to_have_text(f"Offered: {' · '.join(offered)}")
@@ -107,7 +107,7 @@ def test_log_in_see_handoffs_arrive_claim_reply_and_close(bot: RunningBot, page:
     page.fill("#faq-query", "can I send it back")
     page.click("#faq-search")
     expect(page.locator("#faq-results li").first).to_contain_text("return", ignore_case=True, timeout=30000)
-    page.locator("#faq-results li").first.focus()
+    page.locator("#faq-results li").first.get_by_role("button").focus()
     page.keyboard.press("Enter")  # inserts the answer, from the keyboard too
     expect(page.locator("#reply")).not_to_have_value("")
     page.fill("#reply", "")
@@ -133,11 +133,12 @@ def log_in(bot: RunningBot, page: object, username: str) -> None:
 
 
 def agent_console(bot: RunningBot, browser: object, username: str, *options: str,
-                  fake_clock: bool = False) -> tuple[object, object]:
+                  fake_clock: bool = False, bypass_csp: bool = False) -> tuple[object, object]:
     """A new agent account, logged in to the console in a browser of their own: (context, page).
-    `fake_clock`: the page's timers run only when the test moves Playwright's clock."""
+    `fake_clock`: the page's timers run only when the test moves Playwright's clock;
+    `bypass_csp`: the test may inject scripts (axe-core)."""
     add_agent(bot, username, PASSWORD, *options)
-    context = browser.new_context(viewport={"width": 1400, "height": 860})
+    context = browser.new_context(viewport={"width": 1400, "height": 860}, bypass_csp=bypass_csp)
     page = context.new_page()
     if fake_clock:
         page.clock.install()
@@ -497,7 +498,7 @@ def test_on_taking_a_chat_the_agent_reads_it_in_five_lines_and_gets_the_kb_answe
                                                             timeout=15000)
     first = console.locator("#suggested li").first
     expect(first).to_contain_text("return", ignore_case=True)
-    first.focus()
+    first.get_by_role("button").focus()
     console.keyboard.press("Enter")  # inserted, to edit before sending
     expect(console.locator("#reply")).to_have_value(re.compile("days", re.IGNORECASE))
     assert paypal  # the bot answered the first question itself
@@ -590,3 +591,61 @@ def test_supervisors_edit_canned_replies_per_team_and_placeholders_are_filled_or
     assert sent == "Hi Jo, the refund for BC-654321 is on its way. bea"
     context.close()
     boss_side.close()
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two CSS rgb()/rgba() colours."""
+    def luminance(colour: str) -> float:
+        channels = [int(float(v)) / 255 for v in re.findall(r"[\d.]+", colour)[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_the_login_console_dashboard_and_widget_pass_axe_core_and_focus_rings_stand_out(
+        bot: RunningBot, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    from tests.browser.conftest import assert_accessible
+
+    nobody_else_takes_chats(bot)
+    login_side = browser.new_context(viewport={"width": 1400, "height": 860}, bypass_csp=True)  # axe is injected
+    login = login_side.new_page()
+    login.goto(bot.settings.console_url + "/login")
+    assert_accessible(login)
+    login_side.close()
+
+    context, console = agent_console(bot, browser, "axel", "--role", "supervisor", "--capacity", "9",
+                                     bypass_csp=True)
+    console.select_option("#availability", "available")
+    caller = customer()
+    bot.say_via_callback(caller, "I'd like to talk to a human")
+    chat = console.locator("#active li", has_text=f"Customer {caller}")
+    expect(chat).to_be_visible(timeout=15000)
+    chat.click()
+    expect(console.locator("#transcript li")).not_to_have_count(0)
+    assert_accessible(console)
+    for control in (chat.get_by_role("button"), console.locator("#send"), console.locator("#reply")):
+        control.focus()  # then away and back with the keyboard: the ring is for keyboard users
+        console.keyboard.press("Shift+Tab")
+        console.keyboard.press("Tab")
+        ring = control.evaluate("(e) => { const s = getComputedStyle(e); return [s.outlineStyle, s.outlineColor]; }")
+        behind = control.evaluate("(e) => getComputedStyle(e.closest('nav, form, section, body')).backgroundColor")
+        behind = behind if "0, 0, 0, 0" not in behind else "rgb(255, 255, 255)"  # transparent: the page's white
+        assert ring[0] != "none" and contrast(ring[1], behind) >= 3, (ring, behind)
+
+    console.goto(bot.settings.console_url + "/dashboard")
+    expect(console.locator(".tile")).not_to_have_count(0, timeout=15000)
+    assert_accessible(console)
+    context.close()
+
+    shopper = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    shop = shopper.new_page()
+    shop.goto(f"{bot.settings.console_url}/shop")
+    shop.get_by_role("button", name="Open chat with Brightcart").click()
+    shop.fill("textarea#input", "how long does delivery take?")
+    shop.keyboard.press("Enter")
+    expect(shop.locator(".msg.bot")).not_to_have_count(0, timeout=30000)
+    assert_accessible(shop, "document.querySelector('#brightcart-chat')")
+    shopper.close()

@@ -62,13 +62,17 @@ function tickWaits() {
   });
 }
 
-// A list item that works like a button from the keyboard too: Tab reaches it, Enter or Space acts.
+// A list item that works like a button from the keyboard too: Tab reaches it, Enter or Space
+// acts. The button is inside the item, so the list stays a list for screen readers.
 function pressable(item, label, action) {
-  item.tabIndex = 0;
-  item.setAttribute("role", "button");
-  item.setAttribute("aria-label", label);
-  item.addEventListener("click", action);
-  item.addEventListener("keydown", (e) => {
+  const target = el("div", null, "press");
+  target.append(...item.childNodes);
+  item.append(target);
+  target.tabIndex = 0;
+  target.setAttribute("role", "button");
+  target.setAttribute("aria-label", label);
+  target.addEventListener("click", action);
+  target.addEventListener("keydown", (e) => {
     if (e.key === "Enter" || e.key === " ") { e.preventDefault(); action(); }
   });
   return item;

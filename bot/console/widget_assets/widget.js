@@ -50,6 +50,7 @@
     "header h2 { margin: 0; font-size: 16px; flex: 1; }",
     "header .status { font-size: 12px; opacity: .9; }",
     "header button { background: none; border: 0; color: #fff; font-size: 22px; cursor: pointer; line-height: 1; }",
+    ".log-area { flex: 1; min-height: 0; display: flex; flex-direction: column; }",  // the log's role; the list inside stays a list
     ".log { flex: 1; overflow-y: auto; padding: 12px; display: flex; flex-direction: column; gap: 8px; background: #f9fafb; margin: 0; list-style: none; }",
     ".msg { max-width: 85%; padding: 8px 11px; border-radius: 12px; white-space: pre-wrap; overflow-wrap: anywhere; }",
     ".msg.customer { align-self: flex-end; background: #2563eb; color: #fff; }",
@@ -64,7 +65,7 @@
     "textarea { flex: 1; resize: none; border: 1px solid #d1d5db; border-radius: 8px; padding: 8px; height: 42px; }",
     "form .attach { background: #fff; color: #1d4ed8; border: 1px solid #d1d5db; padding: 0 10px; }",
     "form button { background: #2563eb; color: #fff; border: 0; border-radius: 8px; padding: 0 14px; cursor: pointer; }",
-    ".msg time { display: block; font-size: 11px; opacity: .7; margin-top: 3px; }",
+    ".msg time { display: block; font-size: 11px; margin-top: 3px; }",  // full colour: 4.5:1 on every bubble (axe-core)
     ".msg.pending { opacity: .75; }",
     ".msg .state { display: block; font-size: 11px; margin-top: 3px; }",
     ".msg a { color: inherit; text-decoration: underline; }",
@@ -87,7 +88,7 @@
     '<section class="panel" id="panel" role="dialog" aria-label="Chat with Brightcart" hidden>',
     '  <header><h2></h2><span class="status" role="status"></span>',
     '    <button class="close" type="button" aria-label="Close chat">×</button></header>',
-    '  <ol class="log" role="log" aria-live="polite" aria-label="Conversation"></ol>',
+    '  <div class="log-area" role="log" aria-live="polite" aria-label="Conversation"><ol class="log"></ol></div>',
     '  <div class="error" role="alert"></div>',
     '  <form><label class="sr-only" for="input">Your message</label>',
     '    <textarea id="input" placeholder="Type your question…" maxlength="4000" rows="1"></textarea>',
@@ -138,7 +139,6 @@
     if (m.who === "notice") {  // e.g. "Alice from our team has joined the chat."
       var notice = document.createElement("li");
       notice.className = "notice";
-      notice.setAttribute("role", "status");
       notice.textContent = m.text;
       log.appendChild(notice);
       return;
