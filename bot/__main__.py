@@ -16,6 +16,7 @@
     python -m bot bench latency                         latency/throughput vs a stock Rasa bot
     python -m bot bench languages                       FAQ answer quality in Chinese and English
     python -m bot bench decisions                       what the running bot decides on customer questions
+    python -m bot bench clusters                        purity of the unanswered-question groups
 """
 
 from __future__ import annotations
@@ -149,6 +150,12 @@ def _bench_languages(args: argparse.Namespace) -> int:
     return main(args.chart)
 
 
+def _bench_clusters(args: argparse.Namespace) -> int:
+    from bot.ops.bench.clusters import main
+
+    return main(args.part, args.bounds)
+
+
 def _bench_decisions(args: argparse.Namespace) -> int:
     from bot.ops.bench.decisions import main
 
@@ -239,6 +246,10 @@ def _parser() -> argparse.ArgumentParser:
     decisions.add_argument("--part", default="test", help="which part of tests/data/customer_questions")
     decisions.add_argument("--chart", default=str(ROOT / "docs" / "img" / "decisions.png"))
     decisions.set_defaults(handler=_bench_decisions)
+    clusters = bench.add_parser("clusters", help="purity of the dashboard's unanswered-question groups, per bound")
+    clusters.add_argument("--part", choices=("tune", "test"), default="tune")
+    clusters.add_argument("--bounds", default="0.5,0.55,0.6,0.65,0.7")
+    clusters.set_defaults(handler=_bench_clusters)
     production = bench.add_parser("production", help="the production stack against the single-process default, "
                                   "40 and 200 concurrent conversations, memory per process")
     production.add_argument("--per-user", type=int, default=8, help="turns per conversation")

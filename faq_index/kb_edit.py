@@ -1,11 +1,17 @@
 """Add to the knowledge base files without rewriting them (comments and layout stay): a new
 entry appended to `<category>.yml`, or paraphrases appended to an existing entry. Every edit
-is validated with the same loader the build uses; an edit that would not load is undone."""
+is validated with the same loader the build uses; an edit that would not load is undone.
+With `preview=True` nothing is written: the edit comes back as a unified diff of the file,
+exactly what confirming it would write (the dashboard shows it before a supervisor confirms)."""
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
+import shutil
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from faq_index.kb import KnowledgeBaseError, load_kb
@@ -14,8 +20,15 @@ from faq_index.language import ENGLISH, detect_language
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 
 
+@dataclass(frozen=True)
+class Edit:
+    path: Path
+    diff: str  # unified diff of the file, from before the edit to after it
+    written: bool
+
+
 def add_entry(kb_dir: Path, entry_id: str, category: str, question: str, answer: str,
-              paraphrases: list[str]) -> Path:
+              paraphrases: list[str], preview: bool = False) -> Edit:
     """Append a new entry; KnowledgeBaseError if the id is taken or the entry is invalid."""
     if not _ID.match(entry_id):
         raise KnowledgeBaseError("the id must be lower-case letters, digits and '-', e.g. delivery-ireland")
@@ -28,11 +41,10 @@ def add_entry(kb_dir: Path, entry_id: str, category: str, question: str, answer:
              f"    answer: {_quote(answer)}\n    paraphrases:\n"
              + "".join(f"      - {_quote(p)}\n" for p in paraphrases))
     original = path.read_text(encoding="utf-8") if path.exists() else "entries:\n"
-    _write_checked(kb_dir, path, original, original.rstrip("\n") + "\n" + block)
-    return path
+    return _apply(kb_dir, path, original, original.rstrip("\n") + "\n" + block, preview)
 
 
-def add_paraphrases(kb_dir: Path, entry_id: str, paraphrases: list[str]) -> Path:
+def add_paraphrases(kb_dir: Path, entry_id: str, paraphrases: list[str], preview: bool = False) -> Edit:
     """Append paraphrases to an existing entry's list; with lists per language, each to the
     list of its own language (Chinese or English, told by script)."""
     for path in sorted(kb_dir.glob("*.yml")):
@@ -58,8 +70,7 @@ def add_paraphrases(kb_dir: Path, entry_id: str, paraphrases: list[str]) -> Path
                 list_heading = heading
             _append_item(lines, list_heading, paraphrase)
             end += 1
-        _write_checked(kb_dir, path, original, "".join(lines))
-        return path
+        return _apply(kb_dir, path, original, "".join(lines), preview)
     raise KnowledgeBaseError(f"no entry {entry_id!r} in {kb_dir}")
 
 
@@ -82,6 +93,24 @@ def _indent(line: str) -> str:
 def _quote(text: str) -> str:
     """A YAML double-quoted scalar (JSON strings are valid YAML), on one line."""
     return json.dumps(" ".join(text.split()), ensure_ascii=False)
+
+
+def _apply(kb_dir: Path, path: Path, original: str, edited: str, preview: bool) -> Edit:
+    diff = "".join(difflib.unified_diff(original.splitlines(keepends=True), edited.splitlines(keepends=True),
+                                        f"data/faq/{path.name}", f"data/faq/{path.name}"))
+    if preview:
+        _check_in_copy(kb_dir, path, edited)  # a preview says now what confirming would refuse
+    else:
+        _write_checked(kb_dir, path, original, edited)
+    return Edit(path, diff, not preview)
+
+
+def _check_in_copy(kb_dir: Path, path: Path, edited: str) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "kb"
+        shutil.copytree(kb_dir, copy)
+        (copy / path.name).write_text(edited, encoding="utf-8")
+        load_kb(copy)
 
 
 def _write_checked(kb_dir: Path, path: Path, original: str, edited: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -17,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from faq_index.search import LiveIndex
 from tests.conftest import ConsoleClient, RunningBot, add_agent, own_stack
 
 pytestmark = pytest.mark.integration
@@ -99,12 +101,37 @@ def test_dashboard_figures_filter_roles_and_the_unanswered_loop(bot: RunningBot,
     expect(moon.locator("td").first).to_have_text("2")
     if os.environ.get("DASHBOARD_SCREENSHOT"):
         page.screenshot(path=os.environ["DASHBOARD_SCREENSHOT"], full_page=True)
-    add = moon.locator("button").first
-    expect(add).to_contain_text("Add to")
-    add.click()
-    expect(add).to_contain_text("Saved in", timeout=15000)
-    written = (bot.settings.kb_dir / add.text_content().split()[-1]).read_text(encoding="utf-8")
-    assert all(question in written for question in MOON)
+    expect(moon.locator(".why").first).to_have_text("Listed because: 2 × no confident answer")
+    expect(moon.get_by_role("button", name=re.compile("^Add to"))).to_have_attribute(
+        "title", "2 of 2 wordings find this entry first")
+    moon.get_by_role("button", name="New FAQ entry…").click()
+    dialog = page.locator("#kb-dialog")
+    expect(dialog).to_be_visible()
+    page.fill("#kb-id", "products-moon-rocks")
+    page.fill("#kb-category", "product")
+    page.fill("#kb-question", "Do you sell moon rocks?")
+    page.fill("#kb-answer", "No: we sell home goods only, nothing from space.")
+    expect(page.locator("#kb-wordings input:checked")).to_have_count(2)
+    page.click("#kb-preview")  # refused before anything is written: an entry needs four wordings
+    expect(page.locator("#kb-status")).to_contain_text("needs at least 4 paraphrases")
+    expect(page.locator("#kb-confirm")).to_be_disabled()
+    page.fill("#kb-more", "are moon rocks for sale here\nwhere can I get a piece of the moon")
+    page.click("#kb-preview")  # exactly what will be written, before anything is
+    expect(page.locator("#kb-diff")).to_contain_text("+  - id: products-moon-rocks")
+    expect(page.locator("#kb-diff")).to_contain_text('+      - "can I buy a moon rock from you?"')
+    kb_text = "".join(path.read_text(encoding="utf-8") for path in bot.settings.kb_dir.glob("*.yml"))
+    assert "products-moon-rocks" not in kb_text  # nothing written by the preview
+    page.fill("#kb-answer", "No: we only sell home goods, nothing from space.")
+    expect(page.locator("#kb-confirm")).to_be_disabled()  # changed after the preview: preview again
+    page.click("#kb-preview")
+    page.click("#kb-confirm")
+    expect(page.locator("#kb-status")).to_contain_text("Index rebuilt", timeout=180000)
+    expect(page.locator("#kb-status")).to_contain_text("thresholds recalibrated")
+    written = (bot.settings.kb_dir / "product.yml").read_text(encoding="utf-8")
+    assert "products-moon-rocks" in written and all(question in written for question in MOON)
+    index = LiveIndex(bot.settings.index_dir, poll_seconds=3600)
+    assert index.search("do you sell moon rocks").top.id == "products-moon-rocks"  # the bot knows it now
+    page.click("#kb-cancel")
 
     page.route("**/api/metrics?*", lambda route: route.fulfill(  # the figures fail to load: nothing stale stays
         status=503, content_type="application/json", body='{"detail": "the database is unreachable"}'))

@@ -9,6 +9,7 @@ encoders for the customers' messages anyway: the console loads no model of its o
 from __future__ import annotations
 
 import asyncio
+from collections import Counter, defaultdict
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from bot.config import Settings
+from bot.console import kb_rebuild
 from bot.console.access import logged_in, settings_of, supervisor, supervisor_change
 from bot.console.sessions import LoggedIn
 from bot.domain.insight import metrics, report, source, unanswered
@@ -33,11 +35,13 @@ class NewEntry(BaseModel):
     question: str = Field(..., min_length=3, max_length=300)
     answer: str = Field(..., min_length=3, max_length=4000)
     paraphrases: list[str] = Field(..., max_items=50)
+    preview: bool = Field(False, description="only show what would be written (a diff of the file)")
 
 
 class NewParaphrases(BaseModel):
     entry_id: str = Field(..., max_length=64)
     paraphrases: list[str] = Field(..., min_items=1, max_items=50)
+    preview: bool = Field(False, description="only show what would be written (a diff of the file)")
 
 
 @router.get("/api/faq", summary="Search the knowledge base by meaning")
@@ -49,17 +53,33 @@ async def faq(request: Request, q: str = "", _: LoggedIn = Depends(logged_in)) -
     return {"results": result["candidates"]}
 
 
-@router.post("/api/kb/entries", summary="Add a new FAQ entry (the next index build picks it up)")
+@router.post("/api/kb/entries", summary="Add a new FAQ entry, or preview it; the index is rebuilt after a write")
 def add_kb_entry(entry: NewEntry, request: Request, _: LoggedIn = Depends(supervisor_change)) -> dict[str, Any]:
-    path = kb_edit.add_entry(settings_of(request).kb_dir, entry.id, entry.category, entry.question, entry.answer,
-                             entry.paraphrases)
-    return {"written": path.name}
+    settings = settings_of(request)
+    edit = kb_edit.add_entry(settings.kb_dir, entry.id, entry.category, entry.question, entry.answer,
+                             entry.paraphrases, preview=entry.preview)
+    return _edited(settings, edit)
 
 
-@router.post("/api/kb/paraphrases", summary="Add wordings to an existing FAQ entry")
+@router.post("/api/kb/paraphrases", summary="Add wordings to an existing FAQ entry, or preview them")
 def add_kb_paraphrases(body: NewParaphrases, request: Request,
                        _: LoggedIn = Depends(supervisor_change)) -> dict[str, Any]:
-    return {"written": kb_edit.add_paraphrases(settings_of(request).kb_dir, body.entry_id, body.paraphrases).name}
+    settings = settings_of(request)
+    return _edited(settings, kb_edit.add_paraphrases(settings.kb_dir, body.entry_id, body.paraphrases,
+                                                     preview=body.preview))
+
+
+@router.get("/api/kb/rebuild", summary="The index rebuild after an edit: running, done (version, thresholds), "
+                                       "failed (supervisors)")
+def kb_rebuild_status(_: LoggedIn = Depends(supervisor)) -> dict[str, Any]:
+    return kb_rebuild.status()
+
+
+def _edited(settings: Settings, edit: kb_edit.Edit) -> dict[str, Any]:
+    """What was (or would be) written; after a write the index is rebuilt and recalibrated."""
+    rebuild = kb_rebuild.request(settings) if edit.written else None
+    return {"file": edit.path.name, "diff": edit.diff, "written": edit.path.name if edit.written else None,
+            "rebuild": rebuild}
 
 
 @router.get("/api/unanswered", summary="Unanswered questions grouped by meaning, most frequent first (supervisors)")
@@ -69,10 +89,14 @@ async def unanswered_api(request: Request, since: str | None = None, until: str 
     start, end = report.date_range(since, until)
     records = (await asyncio.to_thread(source.load, settings.database_url, start, end, channel or None)).records
     questions = metrics.unanswered_questions(records)  # not the whole report: only its list
-    return {"groups": await asyncio.to_thread(_grouped, settings, [q["text"] for q in questions])}
+    reasons: dict[str, Counter] = defaultdict(Counter)
+    for question in questions:
+        reasons[(question["text"] or "").strip()][question["why"]] += 1
+    return {"groups": await asyncio.to_thread(_grouped, settings, [q["text"] for q in questions], reasons),
+            "bound": unanswered.SIMILAR}
 
 
-def _grouped(settings: Settings, texts: list[str]) -> list[dict[str, Any]]:
+def _grouped(settings: Settings, texts: list[str], reasons: dict[str, Counter]) -> list[dict[str, Any]]:
     def encode(batch: list[str]) -> np.ndarray:
         """Questions cut as the search box cuts them, a few per encoder pass: a pass's memory grows
         with texts × length², and one pass over hundreds of long ones grew the process by 116 MiB
@@ -82,8 +106,21 @@ def _grouped(settings: Settings, texts: list[str]) -> list[dict[str, Any]]:
                  for i in range(0, len(cut), GROUPING_BATCH)]
         return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
 
-    groups = unanswered.group(texts, encode)
+    groups = unanswered.group(texts, encode, reasons=reasons)
     for found in groups:
-        best = faq_search(settings, found["question"][:MAX_QUERY_CHARS], 1)["candidates"]
-        found["closest_entry"] = {"id": best[0]["id"], "question": best[0]["question"]} if best else None
+        found["closest_entry"] = _agreed_entry(settings, found["examples"])
     return groups
+
+
+def _agreed_entry(settings: Settings, wordings: list[str]) -> dict[str, Any] | None:
+    """The entry most of the group's wordings find first, with how many agree; None when no
+    entry is the first for most of them (then only a new entry is offered: adding a mixed group
+    to one entry would teach it the wrong questions)."""
+    tops = [faq_search(settings, text[:MAX_QUERY_CHARS], 1)["candidates"][:1] for text in wordings]
+    firsts = Counter((top[0]["id"], top[0]["question"]) for top in tops if top)
+    if not firsts:
+        return None
+    (entry_id, question), agree = firsts.most_common(1)[0]
+    if agree * 2 <= len(wordings):
+        return None
+    return {"id": entry_id, "question": question, "agree": agree, "of": len(wordings)}

@@ -115,40 +115,98 @@ function render(report) {
 
 async function renderUnanswered() {
   const found = await api(`/api/unanswered?${query()}`);
+  $("bound").textContent = `Bound: ${found.bound}.`;
   table("unanswered", ["asked", "question and wordings", "make it knowledge"], found.groups.map((group) => {
     const text = el("div");
     text.className = "group";
     text.append(el("div", group.question));
     const examples = el("div", group.examples.join(" · ")); examples.className = "examples";
-    text.append(examples);
+    const why = el("div", "Listed because: " + Object.entries(group.why).map(([reason, n]) => `${n} × ${reason}`)
+      .join(", ")); why.className = "why";
+    text.append(examples, why);
     const actions = el("div");
-    if (group.closest_entry) {
-      const add = el("button", `Add to “${group.closest_entry.question}”`);
+    const entry = group.closest_entry;
+    if (entry) {
+      const add = el("button", `Add to “${entry.question}”…`);
       add.type = "button";
-      add.addEventListener("click", () => change("/api/kb/paraphrases",
-        { entry_id: group.closest_entry.id, paraphrases: group.examples }, add));
-      actions.append(add);
+      add.title = `${entry.agree} of ${entry.of} wordings find this entry first`;
+      add.addEventListener("click", () => openKbDialog("add", group));
+      actions.append(add, el("div", `${entry.agree} of ${entry.of} wordings find it first`, "why"));
+    } else {
+      actions.append(el("div", "No entry is the first answer for most of these wordings.", "why"));
     }
     const create = el("button", "New FAQ entry…");
     create.type = "button";
-    create.addEventListener("click", () => {
-      const answer = window.prompt(`Answer for “${group.question}”`);
-      const category = answer && window.prompt("Category (e.g. delivery, payment, returns)");
-      const id = category && window.prompt("Entry id (e.g. delivery-ireland)");
-      if (id) change("/api/kb/entries", { id, category, question: group.question, answer, paraphrases: group.examples }, create);
-    });
+    create.addEventListener("click", () => openKbDialog("new", group));
     actions.append(create);
     return [group.count, text, actions];
   }));
 }
 
-async function change(path, body, button) {
+// --- writing to the knowledge base: choose wordings, preview the exact edit, confirm, rebuild ----
+
+const kb = { mode: null, group: null };
+
+function openKbDialog(mode, group) {
+  Object.assign(kb, { mode, group });
+  $("kb-title").textContent = mode === "add" ? `Add wordings to “${group.closest_entry.question}”` : "New FAQ entry";
+  $("kb-entry").hidden = mode !== "new";
+  $("kb-question").value = group.question;
+  ["kb-id", "kb-category", "kb-answer", "kb-more"].forEach((id) => { $(id).value = ""; });
+  $("kb-wordings").replaceChildren(...group.members.slice(0, 50).map((wording, n) => {
+    const item = el("li");
+    const box = document.createElement("input");
+    box.type = "checkbox"; box.checked = true; box.id = `kb-wording-${n}`; box.value = wording;
+    const label = el("label", wording); label.htmlFor = box.id;
+    item.append(box, label);
+    return item;
+  }));
+  $("kb-diff").textContent = "";
+  $("kb-status").textContent = "";
+  $("kb-confirm").disabled = true;
+  $("kb-dialog").showModal();
+}
+
+function kbRequest(preview) {
+  const wordings = [...$("kb-wordings").querySelectorAll("input:checked")].map((box) => box.value);
+  if (kb.mode === "new") wordings.push(...$("kb-more").value.split("\n").map((w) => w.trim()).filter(Boolean));
+  if (kb.mode === "add") return ["/api/kb/paraphrases", { entry_id: kb.group.closest_entry.id, paraphrases: wordings, preview }];
+  return ["/api/kb/entries", { id: $("kb-id").value.trim(), category: $("kb-category").value.trim(),
+    question: $("kb-question").value.trim(), answer: $("kb-answer").value.trim(), paraphrases: wordings, preview }];
+}
+
+async function previewKb() {
+  const [path, body] = kbRequest(true);
   try {
-    const done = await api(path, { method: "POST", body: JSON.stringify(body) });
-    button.textContent = `Saved in ${done.written}`;
-    button.disabled = true;
-    $("error").textContent = "";
-  } catch (error) { $("error").textContent = String(error.message || error); }
+    const edit = await api(path, { method: "POST", body: JSON.stringify(body) });
+    $("kb-diff").textContent = edit.diff;
+    $("kb-status").textContent = `Confirm to write this to data/faq/${edit.file}.`;
+    $("kb-confirm").disabled = false;
+  } catch (error) { $("kb-status").textContent = `Not possible: ${error.message || error}`; }
+}
+
+async function confirmKb() {
+  const [path, body] = kbRequest(false);
+  $("kb-confirm").disabled = true;
+  try {
+    const edit = await api(path, { method: "POST", body: JSON.stringify(body) });
+    $("kb-status").textContent = `Written to data/faq/${edit.written}. Rebuilding the index…`;
+    await waitForRebuild();
+  } catch (error) { $("kb-status").textContent = `Not written: ${error.message || error}`; }
+}
+
+async function waitForRebuild() {
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const build = await api("/api/kb/rebuild");
+    if (build.state === "running") continue;
+    if (build.state === "failed") { $("kb-status").textContent = `The index was not rebuilt: ${build.error}`; return; }
+    const limits = Object.entries(build.thresholds || {}).map(([space, t]) =>
+      `${space}: answer from ${Number(t.answer).toFixed(2)}, suggest from ${Number(t.suggest).toFixed(2)}`).join("; ");
+    $("kb-status").textContent = `Index rebuilt: version ${build.version}, ${build.entries} entries; `
+      + `thresholds recalibrated (${limits || "on the KB's own wordings"}).`;
+    return;
+  }
 }
 
 async function refresh(event) {
@@ -213,6 +271,11 @@ async function start() {
     const option = el("option", name); option.value = value; $("channel").append(option);
   });
   $("filters").addEventListener("submit", refresh);
+  $("kb-preview").addEventListener("click", previewKb);
+  $("kb-confirm").addEventListener("click", confirmKb);
+  $("kb-cancel").addEventListener("click", () => $("kb-dialog").close());
+  ["kb-id", "kb-category", "kb-question", "kb-answer", "kb-more", "kb-wordings"].forEach((id) =>  // changed: preview again
+    $(id).addEventListener("input", () => { $("kb-confirm").disabled = true; }));
   $("canned-add").addEventListener("click", () => $("canned-table").append(cannedRow({})));
   $("canned-save").addEventListener("click", saveCanned);
   loadCanned().catch((error) => { $("canned-status").textContent = String(error.message || error); });
