@@ -18,14 +18,14 @@ const CHANNELS = { widget: "Web chat", telegram: "Telegram", rest: "REST API", c
 
 function show(totals, key, kind) {
   const value = totals[key];
-  if (kind === "csat") return value === null ? "–" : `${value} (${totals.csat_responses} rated)`;
+  if (kind === "csat") return value === null ? "–" : `${value} | ${totals.csat_responses} rated`;
   if (kind === "seconds" || kind === "hours") {
     if (!value || !value.count) return "–";
     const time = (v) => kind === "hours" ? `${Number(v).toFixed(1)} h`
       : v < 60 ? `${Math.round(v)} s` : `${Math.floor(v / 60)} min ${Math.round(v % 60)} s`;
     const met = value.within_target === null || value.within_target === undefined ? ""
       : ` · ${(100 * value.within_target).toFixed(0)}% within ${time(value.target)}`;  // data/service_levels.yml
-    return `${time(value.median)} (n=${value.count})${met}`;
+    return `${time(value.median)} | n=${value.count}${met}`;  // the figure, then its detail line
   }
   if (value === null || value === undefined) return "–";
   return kind === "share" ? `${(value * 100).toFixed(1)}%` : String(value);
@@ -77,9 +77,11 @@ function render(report) {
   $("charts").hidden = empty;
   $("tiles").replaceChildren(...TILES.map(([key, label, kind]) => {
     const tile = el("div"); tile.className = "tile"; tile.dataset.metric = key;
-    const value = el("div", show(totals, key, kind)); value.className = "value";
+    const [shown, detail] = show(totals, key, kind).split(" | ");
+    const value = el("div", shown); value.className = "value";
     const name = el("div", label); name.className = "label";
     tile.append(value, name);
+    if (detail) { const more = el("div", detail); more.className = "label detail"; tile.append(more); }
     return tile;
   }));
   const days = [...new Set(report.by_day_channel.map((r) => r.day))].sort();

@@ -92,7 +92,10 @@
     '  <div class="error" role="alert"></div>',
     '  <form><label class="sr-only" for="input">Your message</label>',
     '    <textarea id="input" placeholder="Type your question…" maxlength="4000" rows="1"></textarea>',
-    '    <button class="attach" type="button" aria-label="Send a photo or a PDF">📎</button>',
+    '    <button class="attach" type="button" aria-label="Send a photo or a PDF"><svg viewBox="0 0 24 24" width="18" ' +
+    'height="18" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" ' +
+    'd="M21 11.5l-8.6 8.6a5 5 0 0 1-7.1-7.1l8.6-8.6a3.3 3.3 0 0 1 4.7 4.7l-8.6 8.6a1.7 1.7 0 0 1-2.4-2.4l7.9-7.9"/>' +
+    '</svg></button>',  // a drawn paper clip: an emoji needs a font some systems lack
     '    <input class="file" type="file" hidden accept="image/png,image/jpeg,image/webp,application/pdf">',
     '    <button type="submit">Send</button></form>',
     "</section>",
