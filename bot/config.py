@@ -28,6 +28,11 @@ runner passes its settings to the processes it starts as these same environment 
 | telegram_secret | BOT_TELEGRAM_SECRET | (the webhook's secret token; required with a token) |
 | telegram_webhook_url | BOT_TELEGRAM_WEBHOOK_URL | (public URL of /webhooks/telegram/webhook, for --set-webhook) |
 | telegram_api_url | BOT_TELEGRAM_API_URL | https://api.telegram.org (a self-hosted Bot API server) |
+| whatsapp_token | BOT_WHATSAPP_TOKEN | (empty: no WhatsApp channel unless credentials.yml has one) |
+| whatsapp_app_secret | BOT_WHATSAPP_APP_SECRET | (the Meta app's secret: checks every webhook's signature) |
+| whatsapp_verify_token | BOT_WHATSAPP_VERIFY_TOKEN | (yours: Meta sends it back when the webhook is set up) |
+| whatsapp_phone_number_id | BOT_WHATSAPP_PHONE_NUMBER_ID | (the business number's id) |
+| whatsapp_api_url | BOT_WHATSAPP_API_URL | https://graph.facebook.com/v21.0 |
 | smtp_url | BOT_SMTP_URL | (empty: no email verification) e.g. smtp://user:pass@mail.example:587 |
 | mail_from | BOT_MAIL_FROM | Brightcart <no-reply@brightcart.example> |
 | redact | BOT_REDACT | email,phone,card,number (personal data replaced in stored text; "none" = off) |
@@ -80,6 +85,11 @@ _ENV = {
     "telegram_secret": "BOT_TELEGRAM_SECRET",
     "telegram_webhook_url": "BOT_TELEGRAM_WEBHOOK_URL",
     "telegram_api_url": "BOT_TELEGRAM_API_URL",
+    "whatsapp_token": "BOT_WHATSAPP_TOKEN",
+    "whatsapp_app_secret": "BOT_WHATSAPP_APP_SECRET",
+    "whatsapp_verify_token": "BOT_WHATSAPP_VERIFY_TOKEN",
+    "whatsapp_phone_number_id": "BOT_WHATSAPP_PHONE_NUMBER_ID",
+    "whatsapp_api_url": "BOT_WHATSAPP_API_URL",
     "smtp_url": "BOT_SMTP_URL",
     "mail_from": "BOT_MAIL_FROM",
     "redact": "BOT_REDACT",
@@ -96,6 +106,7 @@ _ENV = {
     "attachments_url": "BOT_ATTACHMENTS_URL",
 }
 TELEGRAM_CHANNEL = "bot.rasa_server.channels.telegram.TelegramInput"
+WHATSAPP_CHANNEL = "bot.rasa_server.channels.whatsapp.WhatsAppInput"
 CALLBACK_CHANNEL = "bot.rasa_server.channels.callback.CallbackInput"
 
 
@@ -123,6 +134,11 @@ class Settings:
     telegram_secret: str = ""
     telegram_webhook_url: str = ""
     telegram_api_url: str = "https://api.telegram.org"
+    whatsapp_token: str = ""
+    whatsapp_app_secret: str = ""
+    whatsapp_verify_token: str = ""
+    whatsapp_phone_number_id: str = ""
+    whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
     smtp_url: str = ""
     mail_from: str = "Brightcart <no-reply@brightcart.example>"
     redact: str = "email,phone,card,number"
@@ -169,7 +185,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
 
 def channel_credentials(settings: Settings) -> dict[str, Any]:
     """The channels Rasa runs with: credentials.yml, the callback channel pointed at this run's
-    callback URL, and Telegram from the environment when credentials.yml does not configure it."""
+    callback URL, and Telegram and WhatsApp from the environment when credentials.yml does not
+    configure them."""
     import yaml
 
     channels = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8")) or {}
@@ -180,6 +197,15 @@ def channel_credentials(settings: Settings) -> dict[str, Any]:
         channels[TELEGRAM_CHANNEL] = {
             "access_token": settings.telegram_token, "secret_token": settings.telegram_secret,
             "webhook_url": settings.telegram_webhook_url or None, "base_url": settings.telegram_api_url,
+        }
+    if settings.whatsapp_token and not channels.get(WHATSAPP_CHANNEL):
+        if not (settings.whatsapp_app_secret and settings.whatsapp_verify_token and settings.whatsapp_phone_number_id):
+            raise ValueError("BOT_WHATSAPP_APP_SECRET, BOT_WHATSAPP_VERIFY_TOKEN and BOT_WHATSAPP_PHONE_NUMBER_ID "
+                             "are required with BOT_WHATSAPP_TOKEN")
+        channels[WHATSAPP_CHANNEL] = {
+            "access_token": settings.whatsapp_token, "app_secret": settings.whatsapp_app_secret,
+            "verify_token": settings.whatsapp_verify_token, "phone_number_id": settings.whatsapp_phone_number_id,
+            "api_url": settings.whatsapp_api_url,
         }
     return channels
 

@@ -24,7 +24,7 @@ from bot.console import canned, sessions, views
 from bot.console.access import logged_in, may_change, settings_of, supervisor_change
 from bot.console.sessions import COOKIE, LoggedIn
 from bot.domain import attachment_files, attachments
-from bot.domain.handoff import agents, notes, rasa_push, search
+from bot.domain.handoff import agents, notes, rasa_push, reply_windows, search
 from bot.domain.handoff import service as handoffs
 from bot.domain.handoff.service import HandoffConflict, HandoffError
 from bot.domain.identity import mailer
@@ -134,6 +134,9 @@ def send_message(handoff_id: HandoffId, message: AgentMessage, request: Request,
     handoffs.check_owner(handoff, who.agent)
     if handoff.channel in NO_PUSH_CHANNELS:
         raise HandoffConflict(NO_PUSH)
+    refused = reply_windows.refusal(settings.database_url, handoff)
+    if refused:
+        raise HandoffConflict(refused)
     delivery = rasa_push.send_agent_message(settings, handoff.conversation_id, text, who.agent.username)
     detail = DELIVERY_TOLD[delivery] + _email_answer(settings, handoff, who.agent.username, text)
     return {"sent": delivery == "delivered", "delivery": delivery, "detail": detail}

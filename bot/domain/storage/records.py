@@ -63,6 +63,14 @@ def latest_ids(url: str, conversation_ids: list[str]) -> dict[str, int]:
         return dict(session.execute(query).all())
 
 
+def last_customer_message_at(url: str, conversation_id: str) -> datetime | None:
+    """When the customer last wrote in this conversation (None: never)."""
+    with session_scope(url) as session:
+        last = session.execute(sa.select(sa.func.max(InteractionRecord.created_at)).where(
+            InteractionRecord.conversation_id == conversation_id, InteractionRecord.actor == "customer")).scalar()
+    return as_utc(last) if last is not None else None
+
+
 def waiting_since(url: str, conversation_ids: list[str]) -> dict[str, str]:
     """For each conversation whose customer spoke after the last agent message (internal notes do
     not answer anyone), when that customer message came: how long they have waited for a reply."""
