@@ -33,6 +33,10 @@ runner passes its settings to the processes it starts as these same environment 
 | whatsapp_verify_token | BOT_WHATSAPP_VERIFY_TOKEN | (yours: Meta sends it back when the webhook is set up) |
 | whatsapp_phone_number_id | BOT_WHATSAPP_PHONE_NUMBER_ID | (the business number's id) |
 | whatsapp_api_url | BOT_WHATSAPP_API_URL | https://graph.facebook.com/v21.0 |
+| wechat_app_id | BOT_WECHAT_APP_ID | (empty: no WeChat channel unless credentials.yml has one) |
+| wechat_app_secret | BOT_WECHAT_APP_SECRET | (the Official Account's AppSecret) |
+| wechat_token | BOT_WECHAT_TOKEN | (the token entered beside the server URL: signs every call) |
+| wechat_api_url | BOT_WECHAT_API_URL | https://api.weixin.qq.com |
 | smtp_url | BOT_SMTP_URL | (empty: no email verification) e.g. smtp://user:pass@mail.example:587 |
 | mail_from | BOT_MAIL_FROM | Brightcart <no-reply@brightcart.example> |
 | redact | BOT_REDACT | email,phone,card,number (personal data replaced in stored text; "none" = off) |
@@ -90,6 +94,10 @@ _ENV = {
     "whatsapp_verify_token": "BOT_WHATSAPP_VERIFY_TOKEN",
     "whatsapp_phone_number_id": "BOT_WHATSAPP_PHONE_NUMBER_ID",
     "whatsapp_api_url": "BOT_WHATSAPP_API_URL",
+    "wechat_app_id": "BOT_WECHAT_APP_ID",
+    "wechat_app_secret": "BOT_WECHAT_APP_SECRET",
+    "wechat_token": "BOT_WECHAT_TOKEN",
+    "wechat_api_url": "BOT_WECHAT_API_URL",
     "smtp_url": "BOT_SMTP_URL",
     "mail_from": "BOT_MAIL_FROM",
     "redact": "BOT_REDACT",
@@ -107,6 +115,7 @@ _ENV = {
 }
 TELEGRAM_CHANNEL = "bot.rasa_server.channels.telegram.TelegramInput"
 WHATSAPP_CHANNEL = "bot.rasa_server.channels.whatsapp.WhatsAppInput"
+WECHAT_CHANNEL = "bot.rasa_server.channels.wechat.WeChatInput"
 CALLBACK_CHANNEL = "bot.rasa_server.channels.callback.CallbackInput"
 
 
@@ -139,6 +148,10 @@ class Settings:
     whatsapp_verify_token: str = ""
     whatsapp_phone_number_id: str = ""
     whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+    wechat_app_id: str = ""
+    wechat_app_secret: str = ""
+    wechat_token: str = ""
+    wechat_api_url: str = "https://api.weixin.qq.com"
     smtp_url: str = ""
     mail_from: str = "Brightcart <no-reply@brightcart.example>"
     redact: str = "email,phone,card,number"
@@ -185,8 +198,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
 
 def channel_credentials(settings: Settings) -> dict[str, Any]:
     """The channels Rasa runs with: credentials.yml, the callback channel pointed at this run's
-    callback URL, and Telegram and WhatsApp from the environment when credentials.yml does not
-    configure them."""
+    callback URL, and Telegram, WhatsApp and WeChat from the environment when credentials.yml does
+    not configure them."""
     import yaml
 
     channels = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8")) or {}
@@ -207,6 +220,11 @@ def channel_credentials(settings: Settings) -> dict[str, Any]:
             "verify_token": settings.whatsapp_verify_token, "phone_number_id": settings.whatsapp_phone_number_id,
             "api_url": settings.whatsapp_api_url,
         }
+    if settings.wechat_app_id and not channels.get(WECHAT_CHANNEL):
+        if not (settings.wechat_app_secret and settings.wechat_token):
+            raise ValueError("BOT_WECHAT_APP_SECRET and BOT_WECHAT_TOKEN are required with BOT_WECHAT_APP_ID")
+        channels[WECHAT_CHANNEL] = {"app_id": settings.wechat_app_id, "app_secret": settings.wechat_app_secret,
+                                    "token": settings.wechat_token, "api_url": settings.wechat_api_url}
     return channels
 
 

@@ -14,7 +14,7 @@ const TILES = [
   ["time_to_first_agent_response_seconds", "First agent response (median)", "seconds"],
   ["complaint_resolution_hours", "Complaint resolution (median)", "hours"],
 ];
-const CHANNELS = { widget: "Web chat", telegram: "Telegram", whatsapp: "WhatsApp", rest: "REST API",
+const CHANNELS = { widget: "Web chat", telegram: "Telegram", whatsapp: "WhatsApp", wechat: "WeChat", rest: "REST API",
   callback: "Callback (your app)" };
 
 function show(totals, key, kind) {
