@@ -25,6 +25,7 @@
   var early = [];          // live messages that arrived while it was being fetched
   var messages = [];       // what the log shows, oldest first: {who, text, at, id?, agent?, buttons?}
   var sending = null;      // the outbox message waiting for the server's acknowledgement
+  var shownKey = "";       // what the cached copy of the log (localStorage `shown`) was written for
   var retries = 0, retryTimer = null, unread = 0;
   var language = /^zh/i.test(navigator.language || "") ? "zh" : "en";
   var welcome = null;      // greeting, topics, who is online, the invitation (widget_welcome.py)
@@ -134,7 +135,12 @@
     });
     if (sending || agentTyping) renderTyping();
     log.scrollTop = log.scrollHeight;  // a reload opens at the latest message
-    if (synced) change(function (s) { s.shown = messages.slice(-50); });  // shown at once on the next page
+    // Shown at once on the next page; written only when a message came or went (not for "typing…").
+    var key = messages.length + ":" + (last ? (last.id || last.at || last.text) : "");
+    if (synced && key !== shownKey) {
+      shownKey = key;
+      change(function (s) { s.shown = messages.slice(-50); });
+    }
   }
 
   function renderMessage(m, pending) {
