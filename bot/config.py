@@ -37,6 +37,9 @@ runner passes its settings to the processes it starts as these same environment 
 | wechat_app_secret | BOT_WECHAT_APP_SECRET | (the Official Account's AppSecret) |
 | wechat_token | BOT_WECHAT_TOKEN | (the token entered beside the server URL: signs every call) |
 | wechat_api_url | BOT_WECHAT_API_URL | https://api.weixin.qq.com |
+| email_imap_url | BOT_EMAIL_IMAP_URL | (empty: no email channel) imaps://user:password@imap.host:993/INBOX |
+| email_address | BOT_EMAIL_ADDRESS | (the address customers write to; From: of the answers, sent via BOT_SMTP_URL) |
+| email_poll_seconds | BOT_EMAIL_POLL_SECONDS | 30 (how often the mailbox is read) |
 | smtp_url | BOT_SMTP_URL | (empty: no email verification) e.g. smtp://user:pass@mail.example:587 |
 | mail_from | BOT_MAIL_FROM | Brightcart <no-reply@brightcart.example> |
 | redact | BOT_REDACT | email,phone,card,number (personal data replaced in stored text; "none" = off) |
@@ -98,6 +101,9 @@ _ENV = {
     "wechat_app_secret": "BOT_WECHAT_APP_SECRET",
     "wechat_token": "BOT_WECHAT_TOKEN",
     "wechat_api_url": "BOT_WECHAT_API_URL",
+    "email_imap_url": "BOT_EMAIL_IMAP_URL",
+    "email_address": "BOT_EMAIL_ADDRESS",
+    "email_poll_seconds": "BOT_EMAIL_POLL_SECONDS",
     "smtp_url": "BOT_SMTP_URL",
     "mail_from": "BOT_MAIL_FROM",
     "redact": "BOT_REDACT",
@@ -116,6 +122,7 @@ _ENV = {
 TELEGRAM_CHANNEL = "bot.rasa_server.channels.telegram.TelegramInput"
 WHATSAPP_CHANNEL = "bot.rasa_server.channels.whatsapp.WhatsAppInput"
 WECHAT_CHANNEL = "bot.rasa_server.channels.wechat.WeChatInput"
+EMAIL_CHANNEL = "bot.rasa_server.channels.email_channel.EmailInput"
 CALLBACK_CHANNEL = "bot.rasa_server.channels.callback.CallbackInput"
 
 
@@ -152,6 +159,9 @@ class Settings:
     wechat_app_secret: str = ""
     wechat_token: str = ""
     wechat_api_url: str = "https://api.weixin.qq.com"
+    email_imap_url: str = ""
+    email_address: str = ""
+    email_poll_seconds: float = 30.0
     smtp_url: str = ""
     mail_from: str = "Brightcart <no-reply@brightcart.example>"
     redact: str = "email,phone,card,number"
@@ -198,8 +208,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
 
 def channel_credentials(settings: Settings) -> dict[str, Any]:
     """The channels Rasa runs with: credentials.yml, the callback channel pointed at this run's
-    callback URL, and Telegram, WhatsApp and WeChat from the environment when credentials.yml does
-    not configure them."""
+    callback URL, and Telegram, WhatsApp, WeChat and email from the environment when
+    credentials.yml does not configure them."""
     import yaml
 
     channels = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8")) or {}
@@ -225,6 +235,11 @@ def channel_credentials(settings: Settings) -> dict[str, Any]:
             raise ValueError("BOT_WECHAT_APP_SECRET and BOT_WECHAT_TOKEN are required with BOT_WECHAT_APP_ID")
         channels[WECHAT_CHANNEL] = {"app_id": settings.wechat_app_id, "app_secret": settings.wechat_app_secret,
                                     "token": settings.wechat_token, "api_url": settings.wechat_api_url}
+    if settings.email_imap_url and not channels.get(EMAIL_CHANNEL):
+        if not (settings.email_address and settings.smtp_url):
+            raise ValueError("BOT_EMAIL_ADDRESS and BOT_SMTP_URL are required with BOT_EMAIL_IMAP_URL")
+        channels[EMAIL_CHANNEL] = {"imap_url": settings.email_imap_url, "address": settings.email_address,
+                                   "poll_seconds": settings.email_poll_seconds}
     return channels
 
 

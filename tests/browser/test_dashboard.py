@@ -90,7 +90,7 @@ def test_dashboard_figures_filter_roles_and_the_unanswered_loop(bot: RunningBot,
     expect(page.locator("#top-faq td span").first).to_have_attribute("title", top)  # the id, for editing data/faq/
     expect(page.locator("#top-faq td span").first).not_to_have_text(top)  # the question is shown
     assert page.locator("#channel option").all_text_contents() == [
-        "All channels", "Web chat", "Telegram", "WhatsApp", "WeChat", "REST API", "Callback (your app)"]
+        "All channels", "Web chat", "Telegram", "WhatsApp", "WeChat", "Email", "REST API", "Callback (your app)"]
     # The containment line over the bars, and the handoff axis with its unit.
     assert page.evaluate("Chart.getChart(document.getElementById('daily')).data.datasets.map((d) => d.order)") == [2, 1]
     assert page.evaluate("Chart.getChart(document.getElementById('reasons')).options.scales.x.title.text") \

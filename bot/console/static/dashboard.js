@@ -14,8 +14,8 @@ const TILES = [
   ["time_to_first_agent_response_seconds", "First agent response (median)", "seconds"],
   ["complaint_resolution_hours", "Complaint resolution (median)", "hours"],
 ];
-const CHANNELS = { widget: "Web chat", telegram: "Telegram", whatsapp: "WhatsApp", wechat: "WeChat", rest: "REST API",
-  callback: "Callback (your app)" };
+const CHANNELS = { widget: "Web chat", telegram: "Telegram", whatsapp: "WhatsApp", wechat: "WeChat", email: "Email",
+  rest: "REST API", callback: "Callback (your app)" };
 
 function show(totals, key, kind) {
   const value = totals[key];
