@@ -67,3 +67,23 @@ def test_expired_codes_and_no_code(database_url: str) -> None:
 def test_emails_are_found_in_text() -> None:
     assert verification.normalise_email("it's Jane.Doe@Example.com thanks") == "jane.doe@example.com"
     assert verification.normalise_email("jane at example dot com") is None
+
+
+def test_an_email_customer_is_the_same_person_as_a_chat_that_verified_that_address(database_url: str) -> None:
+    from datetime import datetime, timezone
+
+    from bot.domain.storage.models import InteractionRecord
+
+    upgrade(database_url)
+    telegram, _, email = ids()
+    writer = f"email:{email}"
+    assert verification.linked_customers(database_url, writer) == [writer]  # nobody else has that address
+    assert verification.verified_emails(database_url, writer) == [email]  # theirs: answers go to it
+    verification.confirm(database_url, telegram, verification.start(database_url, telegram, email))
+    assert verification.linked_customers(database_url, telegram) == [telegram]  # the address never wrote to us
+    with session_scope(database_url) as session:
+        session.add(InteractionRecord(conversation_id=f"email-{uuid.uuid4().hex[:8]}", customer_id=writer,
+                                      channel="email", actor="customer", text="hello",
+                                      created_at=datetime.now(timezone.utc)))
+    assert verification.linked_customers(database_url, telegram) == [telegram, writer]
+    assert verification.linked_customers(database_url, writer) == [writer, telegram]

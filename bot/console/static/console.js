@@ -8,6 +8,8 @@ const REASONS = {
   not_understood: "bot failed twice",
   urgent_complaint: "urgent complaint",
 };
+const CHANNEL_NAMES = { widget: "web chat", telegram: "Telegram", whatsapp: "WhatsApp", wechat: "WeChat",
+  email: "email", rest: "REST", callback: "callback" };
 // The customer's language, as the bot detected it (or the customer chose it).
 const LANGUAGES = { en: "English", zh: "Chinese 中文" };
 const languageOf = (handoff) => handoff.language ? LANGUAGES[handoff.language] || handoff.language : "";
@@ -200,7 +202,8 @@ function renderChat(pop) {
       return note;
     }
     const item = el("li", null, r.actor);
-    item.append(el("span", `${r.actor}${r.intent ? " · " + r.intent : ""} · ${when(r.created_at)}`, "meta"));
+    item.append(el("span", `${r.actor} · ${CHANNEL_NAMES[r.channel] || r.channel}${r.intent ? " · " + r.intent : ""}`
+      + ` · ${when(r.created_at)}`, "meta"));  // the channel of each message: one customer, several channels
     item.append(el("span", r.shown || ownWording(r) || r.text || "", "text"));
     if (r.offered && r.offered.length) item.append(el("span", `Offered: ${r.offered.join(" · ")}`, "offered"));
     if (r.attachment) item.append(fileLink(r.attachment, (r.text || "").startsWith("[photo:")));

@@ -10,8 +10,9 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 
 from bot.domain.complaints.parsing import EMAIL_IN_TEXT
+from bot.domain.identity.channel_ids import email_customer, email_of
 from bot.domain.storage.db import as_utc, session_scope
-from bot.domain.storage.models import CustomerEmail
+from bot.domain.storage.models import CustomerEmail, InteractionRecord
 
 CODE_LIFETIME = timedelta(minutes=15)
 MAX_ATTEMPTS = 5
@@ -66,19 +67,24 @@ def confirm(url: str, customer_id: str, code: str) -> str:
 
 
 def linked_customers(url: str, customer_id: str) -> list[str]:
-    """This customer and every identity sharing one of its verified emails."""
+    """This customer and every identity sharing one of its verified emails (an email customer's
+    own address counts: they write from it and every answer goes to it)."""
+    emails = verified_emails(url, customer_id)
     with session_scope(url) as session:
-        emails = sa.select(CustomerEmail.email).where(CustomerEmail.customer_id == customer_id,
-                                                      CustomerEmail.verified_at.is_not(None))
-        linked = session.execute(sa.select(CustomerEmail.customer_id).distinct().where(
-            CustomerEmail.email.in_(emails), CustomerEmail.verified_at.is_not(None))).scalars().all()
-    return [customer_id, *sorted(set(linked) - {customer_id})]
+        linked = set(session.execute(sa.select(CustomerEmail.customer_id).distinct().where(
+            CustomerEmail.email.in_(emails), CustomerEmail.verified_at.is_not(None))).scalars().all())
+        writers = [email_customer(e) for e in emails]  # those addresses' email customers, if they wrote
+        linked |= set(session.execute(sa.select(InteractionRecord.customer_id).distinct().where(
+            InteractionRecord.customer_id.in_(writers))).scalars().all())
+    return [customer_id, *sorted(linked - {customer_id})]
 
 
 def verified_emails(url: str, customer_id: str) -> list[str]:
     with session_scope(url) as session:
-        return list(session.execute(sa.select(CustomerEmail.email).where(
+        proven = list(session.execute(sa.select(CustomerEmail.email).where(
             CustomerEmail.customer_id == customer_id, CustomerEmail.verified_at.is_not(None))).scalars())
+    own = email_of(customer_id)
+    return [own, *[e for e in proven if e != own]] if own else proven
 
 
 def _hash(code: str) -> str:

@@ -49,6 +49,7 @@ from sanic.response import HTTPResponse
 from bot.config import load_settings
 from bot.domain.handoff import service as handoffs
 from bot.domain.identity import mailer
+from bot.domain.identity.channel_ids import email_customer, email_of
 from bot.domain.storage import records
 from bot.rasa_server.channels import delivery, outbox
 from bot.rasa_server.channels.rest import MAX_MESSAGE_CHARS, clean_text
@@ -151,7 +152,7 @@ class EmailInput(InputChannel):
         try:
             if self._from_a_robot(message, received.sender):
                 await asyncio.to_thread(records.record_exchange, load_settings().database_url,
-                                        received.conversation_id, f"email:{received.sender}", self.name(),
+                                        received.conversation_id, email_customer(received.sender), self.name(),
                                         f"[{received.subject}]", "(not answered: sent by a robot)", "notice:auto_reply")
                 return True
             self.output.remember(received)
@@ -166,12 +167,12 @@ class EmailInput(InputChannel):
         collector = CollectingOutputChannel()
         turn = UserMessage(clean_text(received.text)[:MAX_MESSAGE_CHARS], CollectingOutputChannel(),
                            received.conversation_id, input_channel=self.name(),
-                           metadata={"customer_id": f"email:{received.sender}", "email_subject": received.subject})
+                           metadata={"customer_id": email_customer(received.sender), "email_subject": received.subject})
         await outbox.run_turn(turn, collector, on_new_message)
         replies = [m for m in collector.messages if m.get("text") or m.get("buttons")]
         if any(_did_you_mean(m) for m in replies):  # unsure: a person answers, not three guesses by email
             await asyncio.to_thread(handoffs.leave_ticket, load_settings().database_url, handoffs.Request(
-                received.conversation_id, f"email:{received.sender}", self.name(), "faq_unknown",
+                received.conversation_id, email_customer(received.sender), self.name(), "faq_unknown",
                 message=received.text[:2000], contact_email=received.sender))
             body = UNSURE
         else:  # one email for the whole answer; a form's buttons as lines, to answer in words
@@ -239,12 +240,12 @@ def _did_you_mean(message: dict[str, Any]) -> bool:
 
 
 def _address_of(conversation_id: str) -> str:
-    found = [r["customer_id"] for r in records.iter_records(load_settings().database_url,
-                                                            conversation_id=conversation_id)
-             if str(r["customer_id"]).startswith("email:")]
-    if not found:
+    found = [email_of(str(r["customer_id"])) for r in records.iter_records(load_settings().database_url,
+                                                                           conversation_id=conversation_id)]
+    addresses = [address for address in found if address]
+    if not addresses:
         raise mailer.MailUnavailable(f"no email address known for {conversation_id}")
-    return found[-1].removeprefix("email:")
+    return addresses[-1]
 
 
 def _read(message: Any) -> Email:
