@@ -86,6 +86,7 @@ def test_log_in_see_handoffs_arrive_claim_reply_and_close(bot: RunningBot, page:
     queued.get_by_role("button").focus()  # the queue works from the keyboard
     page.keyboard.press("Enter")
     expect(page.locator("#transcript")).to_contain_text(HOSTILE)  # shown as text, verbatim
+    expect(page.locator("#transcript li.customer .meta").first).to_contain_text("customer · callback")  # its channel
     expect(page.locator("#transcript .offered").last).to_have_text(f"Offered: {' · '.join(offered)}")
     expect(page.locator("#transcript li.customer .text", has_text="Chose:")).to_have_text(
         "Chose: " + index.entry("returns-window")["question"])  # what was clicked, not the payload

@@ -227,3 +227,18 @@ def test_an_auto_reply_is_recorded_and_never_answered(bot: RunningBot, smtp: Fak
     assert not [m for m in smtp.messages if away in m or "mailer-daemon@example.net" in m.split("\n\n")[0]]
     notices = [r for r in iter_records(bot.settings.database_url) if r["customer_id"] == f"email:{away}"]
     assert [r["action"] for r in notices] == ["notice:auto_reply", "notice:auto_reply"]
+
+
+def test_a_complaint_by_email_is_filed_in_its_thread_and_gets_its_reference(bot: RunningBot, smtp: FakeSmtp,
+                                                                            imap: FakeImap) -> None:
+    kim = customer()
+    thread: list[str] = []
+    steps = ["I want to make a complaint about my order", "delivery", "BC-123456",
+             "The parcel was left in the rain and everything inside is soaked", kim, "yes"]
+    for number, said in enumerate(steps, start=1):
+        message = mail(kim, "Complaint" if number == 1 else "Re: Complaint", said, thread or None)
+        imap.deliver(message)
+        answer = answers_to(smtp, kim, number)[-1]
+        thread += [message["Message-ID"], answer["Message-ID"]]
+    assert re.search(r"C-\d{4}-\d{6}", answer.get_content()), answer.get_content()  # the reference, by email
+

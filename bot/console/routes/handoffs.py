@@ -22,6 +22,7 @@ from bot import rasa_api
 from bot.config import Settings
 from bot.console import canned, sessions, views
 from bot.console.access import logged_in, may_change, settings_of, supervisor_change
+from bot.console.queue_watch import QueueWatch
 from bot.console.sessions import COOKIE, LoggedIn
 from bot.domain import attachment_files, attachments
 from bot.domain.handoff import agents, notes, rasa_push, reply_windows, search
@@ -32,7 +33,6 @@ from bot.rasa_api import RasaUnavailable
 
 logger = logging.getLogger(__name__)
 
-STREAM_TICK_SECONDS = 1.0
 SEEN_EVERY_SECONDS = 5.0
 # An id the database can hold (a larger one used to reach the query and fail there with a 500).
 HandoffId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
@@ -120,6 +120,7 @@ def claim(handoff_id: HandoffId, request: Request, who: LoggedIn = Depends(may_c
         rasa_push.pause(settings, claimed.conversation_id)
     if before.status != "active":
         _tell_customers_who_joined(settings, [(handoff_id, who.agent.id)])
+    queue_watch(request).nudge()  # every open console sees it now
     return {"handoff": claimed.as_json()}
 
 
@@ -139,6 +140,7 @@ def send_message(handoff_id: HandoffId, message: AgentMessage, request: Request,
         raise HandoffConflict(refused)
     delivery = rasa_push.send_agent_message(settings, handoff.conversation_id, text, who.agent.username)
     detail = DELIVERY_TOLD[delivery] + _email_answer(settings, handoff, who.agent.username, text)
+    queue_watch(request).nudge()  # every open console sees it now
     return {"sent": delivery == "delivered", "delivery": delivery, "detail": detail}
 
 
@@ -150,6 +152,7 @@ def add_note(handoff_id: HandoffId, note: Note, request: Request,
     if not handoffs.may_read(handoff, who.agent):
         raise HTTPException(403, "another agent has this conversation; only they and supervisors may open it")
     notes.add(settings.database_url, handoff, who.agent.username, note.text, settings.redact)
+    queue_watch(request).nudge()  # every open console sees it now
     return {"noted": True}
 
 
@@ -172,6 +175,7 @@ def transfer(handoff_id: HandoffId, body: Transfer, request: Request,
     notes.add(settings.database_url, moved, who.agent.username, f"Transferred to {target}: {body.reason}",
               settings.redact)
     _tell_customers_who_joined(settings, paired)
+    queue_watch(request).nudge()  # every open console sees it now
     return {"handoff": moved.as_json()}
 
 
@@ -207,6 +211,7 @@ def hand_back(handoff_id: HandoffId, body: HandBack, request: Request,
     delivery = rasa_push.hand_back(settings, handoff.conversation_id, body.mode)
     closed = handoffs.close(settings.database_url, handoff_id, who.agent, body.mode)
     _tell_customers_who_joined(settings, handoffs.assign_waiting(settings.database_url))  # a seat just came free
+    queue_watch(request).nudge()  # every open console sees it now
     return {"handoff": closed.as_json(), "delivery": delivery}
 
 
@@ -218,6 +223,7 @@ def set_availability(body: Availability, request: Request, who: LoggedIn = Depen
     except agents.AgentError as error:
         raise HTTPException(422, str(error)) from error
     _tell_customers_who_joined(settings, handoffs.assign_waiting(settings.database_url))  # a seat may have opened
+    queue_watch(request).nudge()  # every open console sees it now
     return {"availability": body.availability}
 
 
@@ -256,23 +262,34 @@ async def stream(request: Request, who: LoggedIn = Depends(logged_in)) -> Stream
 
 
 async def _events(request: Request, settings: Settings, who: LoggedIn) -> AsyncIterator[str]:
-    """One `snapshot` event now and whenever it changes; the agent counts as online meanwhile."""
-    url, token = settings.database_url, request.cookies.get(COOKIE)
-    last_sent, last_seen = None, 0.0
+    """One `snapshot` event now and whenever it changes (the process's one queue watcher says
+    when, bot/console/queue_watch.py); the agent counts as online meanwhile."""
+    url, token, watch = settings.database_url, request.cookies.get(COOKIE), queue_watch(request)
+    last_sent, last_seen, generation = None, 0.0, -1
     while not await request.is_disconnected():
-        if await asyncio.to_thread(sessions.find, url, token) is None:
-            yield "event: logout\ndata: {}\n\n"
-            return
         if time.monotonic() - last_seen > SEEN_EVERY_SECONDS:
+            if await asyncio.to_thread(sessions.find, url, token) is None:
+                yield "event: logout\ndata: {}\n\n"
+                return
             await asyncio.to_thread(agents.mark_seen, url, who.agent.id)
             last_seen = time.monotonic()
-        assigned = await asyncio.to_thread(handoffs.assign_waiting, url)
-        await asyncio.to_thread(_tell_customers_who_joined, settings, assigned)
+        seen = await watch.changed_since(generation, SEEN_EVERY_SECONDS)
+        if seen == generation:
+            yield ": still here\n\n"  # a comment: keeps proxies from closing a quiet stream
+            continue
+        generation = seen
         current = json.dumps(await asyncio.to_thread(views.snapshot, url, who.agent))
         if current != last_sent:
             yield f"event: snapshot\ndata: {current}\n\n"
             last_sent = current
-        await asyncio.sleep(STREAM_TICK_SECONDS)
+
+
+def queue_watch(request: Request) -> QueueWatch:
+    """The console process's one queue watcher (made on first use)."""
+    state = request.app.state
+    if getattr(state, "queue_watch", None) is None:
+        state.queue_watch = QueueWatch(settings_of(request), _tell_customers_who_joined)
+    return state.queue_watch
 
 
 def _tell_customers_who_joined(settings: Settings, taken: list[tuple[int, int]]) -> None:
