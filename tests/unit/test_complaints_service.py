@@ -79,11 +79,13 @@ def test_a_file_sent_just_before_or_after_filing_belongs_to_the_complaint(databa
     import sqlalchemy as sa
 
     from bot.domain import attachments
+    from bot.domain.attachment_files import DirectoryStore
     from bot.domain.storage.db import session_scope
     from bot.domain.storage.models import Attachment
 
     upgrade(database_url)
-    keep = lambda conversation, name: attachments.store(database_url, tmp_path, conversation, name, PNG)  # noqa: E731
+    files = DirectoryStore(tmp_path)
+    keep = lambda conversation, name: attachments.store(database_url, files, conversation, name, PNG)  # noqa: E731
     before = keep("conv-jane", "before.png")
     stale = keep("conv-jane", "last-month.png")
     with session_scope(database_url) as session:  # sent long before: not about this complaint
