@@ -9,6 +9,7 @@ grow from BOT_REDELIVERY_SECONDS (30 s) doubling up to an hour; after MAX_ATTEMP
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -24,14 +25,22 @@ from bot.domain.storage.models import ChannelUpdate, UndeliveredMessage
 
 async def first_delivery(channel: str, update_id: int | str) -> bool:
     """True the first time this update arrives; False for a redelivery (already taken)."""
-    return await asyncio.to_thread(_claim, load_settings().database_url, channel, str(update_id))
+    return await asyncio.to_thread(_claim, load_settings().database_url, channel, _key(update_id))
 
 
 async def forget_delivery(channel: str, update_id: int | str) -> None:
     """Processing failed: let a redelivery of the update be processed."""
-    await asyncio.to_thread(_forget, load_settings().database_url, channel, str(update_id))
+    await asyncio.to_thread(_forget, load_settings().database_url, channel, _key(update_id))
 
 
+def _key(update_id: int | str) -> str:
+    """The id as `channel_updates` keeps it: as it is when it fits the column, else its sha256
+    (a WhatsApp wamid or an email Message-ID can be longer than 64 characters)."""
+    text = str(update_id)
+    return text if len(text) <= UPDATE_ID_CHARS else "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:57]
+
+
+UPDATE_ID_CHARS = 64  # channel_updates.update_id
 MAX_ATTEMPTS = 30  # later tries: 30 s, 1 min, 2 min, ... then hourly: about a day in all
 LONGEST_PAUSE = timedelta(hours=1)
 

@@ -78,11 +78,6 @@ class Email:
     def conversation_id(self) -> str:
         return "email-" + hashlib.sha256(self.thread[0].encode()).hexdigest()[:24]
 
-    @property
-    def claim(self) -> str:
-        """Its key in `channel_updates` (a Message-ID can outgrow the column)."""
-        return hashlib.sha256(self.message_id.encode()).hexdigest()[:40]
-
 
 class EmailInput(InputChannel):
     """Polls a mailbox and hands each customer email to Rasa; answers by SMTP."""
@@ -147,7 +142,7 @@ class EmailInput(InputChannel):
     async def _process(self, message: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> bool:
         """True once the message is handled (or was before); False to leave it for the next round."""
         received = _read(message)
-        if not await delivery.first_delivery(self.name(), received.claim):
+        if not await delivery.first_delivery(self.name(), received.message_id):
             return True
         try:
             if self._from_a_robot(message, received.sender):
@@ -160,7 +155,7 @@ class EmailInput(InputChannel):
             return True
         except Exception:
             logger.exception("processing the email %s failed", received.message_id)
-            await delivery.forget_delivery(self.name(), received.claim)
+            await delivery.forget_delivery(self.name(), received.message_id)
             return False
 
     async def _answer(self, received: Email, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
@@ -169,7 +164,7 @@ class EmailInput(InputChannel):
                            received.conversation_id, input_channel=self.name(),
                            metadata={"customer_id": email_customer(received.sender), "email_subject": received.subject})
         await outbox.run_turn(turn, collector, on_new_message)
-        replies = [m for m in collector.messages if m.get("text") or m.get("buttons")]
+        replies = outbox.said(collector)
         if any(_did_you_mean(m) for m in replies):  # unsure: a person answers, not three guesses by email
             await asyncio.to_thread(handoffs.leave_ticket, load_settings().database_url, handoffs.Request(
                 received.conversation_id, email_customer(received.sender), self.name(), "faq_unknown",

@@ -156,6 +156,12 @@ async def run_turn(message: UserMessage, channel: OutputChannel,
     return box
 
 
+def said(collector: CollectingOutputChannel) -> list[dict[str, Any]]:
+    """What a turn run with a collecting channel says: its messages with text or buttons (the
+    channels that answer in their own form, WeChat's passive reply and email, read it)."""
+    return [m for m in collector.messages if m.get("text") or m.get("buttons")]
+
+
 async def send_notice(channel: OutputChannel, recipient: str, customer_id: str, said: str | None, notice: str,
                       kind: str) -> None:
     """A channel's own answer to something that never becomes a Rasa turn (a photo, an edited

@@ -137,7 +137,7 @@ class WeChatInput(InputChannel):
         except asyncio.TimeoutError:  # slower than WeChat waits: the answer follows through the API
             running.add_done_callback(lambda done: self._send_later(done, openid, collector))
             return response.text("success")
-        replies = [m for m in collector.messages if m.get("text") or m.get("buttons")]
+        replies = outbox.said(collector)
         if len(replies) == 1:  # one thing to say: in the same HTTP response (buttons as numbered lines)
             reply = replies[0]
             self.output.remember_choices(openid, reply.get("buttons") or [])
@@ -148,7 +148,7 @@ class WeChatInput(InputChannel):
 
     def _send_later(self, done: asyncio.Future, openid: str, collector: CollectingOutputChannel) -> None:
         if done.exception() is None:
-            replies = [m for m in collector.messages if m.get("text") or m.get("buttons")]
+            replies = outbox.said(collector)
             asyncio.ensure_future(_deliver(self.output, openid, replies))
 
     def _text_of(self, message: dict[str, str]) -> str | None:
@@ -185,8 +185,7 @@ def _parse(body: bytes) -> dict[str, str] | None:
 
 def _delivery_key(message: dict[str, str]) -> str:
     """MsgId for messages; sender and time for events, which have none."""
-    key = message.get("MsgId") or f"{message.get('FromUserName')}:{message.get('CreateTime')}:{message.get('Event')}"
-    return hashlib.sha256(key.encode()).hexdigest()[:40]
+    return message.get("MsgId") or f"{message.get('FromUserName')}:{message.get('CreateTime')}:{message.get('Event')}"
 
 
 def _passive_xml(message: dict[str, str], text: str) -> bytes:

@@ -107,7 +107,7 @@ class WhatsAppInput(InputChannel):
             except (ValueError, TypeError, AttributeError):
                 return response.json({"error": "the body is not a WhatsApp webhook"}, status=400)
             for message, name in messages:
-                claim = hashlib.sha256(str(message.get("id")).encode()).hexdigest()[:40]  # wamids outgrow the column
+                claim = str(message.get("id"))
                 if not await delivery.first_delivery(self.name(), claim):
                     continue
                 try:
