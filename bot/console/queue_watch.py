@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.domain.handoff import agents
 from bot.domain.handoff import service as handoffs
 from bot.domain.storage.db import session_scope
-from bot.domain.storage.models import Agent, Handoff, InteractionRecord
+from bot.domain.storage.models import Handoff, InteractionRecord
 
 logger = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
@@ -94,6 +94,5 @@ def _fingerprint(url: str) -> tuple:
         conversations = sa.select(Handoff.conversation_id).where(Handoff.status.in_(handoffs.OPEN_STATUSES))
         newest = session.execute(sa.select(sa.func.max(InteractionRecord.id))
                                  .where(InteractionRecord.conversation_id.in_(conversations))).scalar()
-        team = tuple((load.id, load.online, load.active_chats, load.capacity) for load in agents.loads(url, session))
-        availability = tuple(session.execute(sa.select(Agent.id, Agent.availability).order_by(Agent.id)).all())
-    return open_handoffs, newest, team, availability
+    team = tuple(tuple(sorted(agent.items())) for agent in agents.team(url))  # as supervisors see it
+    return open_handoffs, newest, team

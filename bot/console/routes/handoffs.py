@@ -106,8 +106,7 @@ def search_chats(request: Request, q: str = Query("", max_length=200), channel: 
 @router.get("/api/handoffs/{handoff_id}", summary="One handoff with transcript, earlier chats and complaints")
 def show_handoff(handoff_id: HandoffId, request: Request, who: LoggedIn = Depends(logged_in)) -> dict[str, Any]:
     settings = settings_of(request)
-    if not handoffs.may_read(handoffs.get(settings.database_url, handoff_id), who.agent):
-        raise HTTPException(403, "another agent has this conversation; only they and supervisors may open it")
+    _readable(settings, handoff_id, who)
     return views.screen_pop(settings.database_url, handoff_id, settings.kb_dir)
 
 
@@ -148,9 +147,7 @@ def send_message(handoff_id: HandoffId, message: AgentMessage, request: Request,
 def add_note(handoff_id: HandoffId, note: Note, request: Request,
              who: LoggedIn = Depends(may_change)) -> dict[str, Any]:
     settings = settings_of(request)
-    handoff = handoffs.get(settings.database_url, handoff_id)
-    if not handoffs.may_read(handoff, who.agent):
-        raise HTTPException(403, "another agent has this conversation; only they and supervisors may open it")
+    handoff = _readable(settings, handoff_id, who)
     notes.add(settings.database_url, handoff, who.agent.username, note.text, settings.redact)
     queue_watch(request).nudge()  # every open console sees it now
     return {"noted": True}
@@ -182,9 +179,7 @@ def transfer(handoff_id: HandoffId, body: Transfer, request: Request,
 @router.get("/api/handoffs/{handoff_id}/draft", summary="What the customer is typing now (widget only)")
 def customer_draft(handoff_id: HandoffId, request: Request, who: LoggedIn = Depends(logged_in)) -> dict[str, Any]:
     settings = settings_of(request)
-    handoff = handoffs.get(settings.database_url, handoff_id)
-    if not handoffs.may_read(handoff, who.agent):
-        raise HTTPException(403, "another agent has this conversation; only they and supervisors may open it")
+    handoff = _readable(settings, handoff_id, who)
     if handoff.channel != "widget" or handoff.status == "closed":
         return {"draft": ""}
     return {"draft": rasa_api.customer_draft(settings, handoff.conversation_id)}
@@ -282,6 +277,14 @@ async def _events(request: Request, settings: Settings, who: LoggedIn) -> AsyncI
         if current != last_sent:
             yield f"event: snapshot\ndata: {current}\n\n"
             last_sent = current
+
+
+def _readable(settings: Settings, handoff_id: int, who: LoggedIn) -> handoffs.HandoffView:
+    """The handoff, if this agent may open it (handoffs.may_read); 403 otherwise."""
+    handoff = handoffs.get(settings.database_url, handoff_id)
+    if not handoffs.may_read(handoff, who.agent):
+        raise HTTPException(403, "another agent has this conversation; only they and supervisors may open it")
+    return handoff
 
 
 def queue_watch(request: Request) -> QueueWatch:
