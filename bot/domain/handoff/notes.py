@@ -18,8 +18,8 @@ from bot.domain.handoff.service import HandoffError, HandoffView
 from bot.domain.privacy.redaction import parse_kinds, redactor
 from bot.domain.storage.db import session_scope
 from bot.domain.storage.models import InteractionRecord
+from bot.domain.storage.records import NOTE_ACTION
 
-NOTE_ACTION = "note"
 MAX_NOTE_CHARS = 4000
 
 

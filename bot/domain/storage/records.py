@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from bot.domain.storage.db import as_utc, session_scope
 from bot.domain.storage.models import RECORD_FIELDS, InteractionRecord
 
+NOTE_ACTION = "note"  # an agent's internal note (bot/domain/handoff/notes.py): a record, not a reply
+
 
 def record_exchange(url: str, conversation_id: str, customer_id: str, channel: str, said: str | None,
                     answer: str, action: str) -> None:
@@ -78,7 +80,7 @@ def waiting_since(url: str, conversation_ids: list[str]) -> dict[str, str]:
         return {}
     record = InteractionRecord
     last = {}
-    replies = sa.or_(record.action.is_(None), record.action != "note")
+    replies = sa.or_(record.action.is_(None), record.action != NOTE_ACTION)
     with session_scope(url) as session:
         for actor, extra in (("customer", sa.true()), ("agent", replies)):
             last[actor] = dict(session.execute(
