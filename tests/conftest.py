@@ -7,7 +7,9 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import shutil
+import socketserver
 import threading
 import time
 import uuid
@@ -441,3 +443,49 @@ def post_telegram(bot: RunningBot, update: object, secret: str | None = TELEGRAM
     headers = {SECRET_HEADER: secret} if secret is not None else {}
     return requests.post(f"{bot.settings.rasa_url}/webhooks/telegram/webhook", json=update, headers=headers,
                          timeout=60)
+
+
+# --- Email: a local SMTP server (mail leaves this machine in production) ------------------------
+
+
+class FakeSmtp:
+    """Accepts mail like an SMTP server and keeps each message's text."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+        outbox = self.messages
+
+        class Session(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                self.wfile.write(b"220 fake smtp\r\n")
+                while line := self.rfile.readline():
+                    verb = line.decode(errors="replace").strip().upper()
+                    if verb.startswith(("EHLO", "HELO")):
+                        self.wfile.write(b"250 fake\r\n")
+                    elif verb == "DATA":
+                        self.wfile.write(b"354 go on\r\n")
+                        body = []
+                        while (data := self.rfile.readline()) not in (b".\r\n", b".\n", b""):
+                            body.append(data.decode(errors="replace"))
+                        outbox.append("".join(body))
+                        self.wfile.write(b"250 queued\r\n")
+                    elif verb == "QUIT":
+                        self.wfile.write(b"221 bye\r\n")
+                        return
+                    else:
+                        self.wfile.write(b"250 ok\r\n")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Session)
+        self.url = f"smtp://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def code_for(self, email: str) -> str:
+        mail = next(m for m in reversed(self.messages) if f"To: {email}" in m)
+        return re.search(r"code: (\d{6})", mail).group(1)
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[FakeSmtp]:
+    fake = FakeSmtp()
+    yield fake
+    fake.server.shutdown()

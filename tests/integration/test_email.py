@@ -21,8 +21,7 @@ import pytest
 from bot.domain.handoff import service as handoffs
 from bot.domain.storage.records import iter_records
 from faq_index import LiveIndex
-from tests.conftest import ConsoleClient, RunningBot, add_agent, sqlite_url, start_bot
-from tests.integration.test_identity import FakeSmtp
+from tests.conftest import ConsoleClient, FakeSmtp, RunningBot, add_agent, sqlite_url, start_bot
 
 pytestmark = pytest.mark.integration
 SHOP = "help@shop.example"
@@ -90,13 +89,6 @@ class FakeImap:
     def all_seen(self) -> bool:
         with self._lock:
             return all(m["seen"] for m in self.messages)
-
-
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[FakeSmtp]:
-    fake = FakeSmtp()
-    yield fake
-    fake.server.shutdown()
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,8 @@ The verification email goes to a local fake SMTP server (mail leaves this machin
 
 from __future__ import annotations
 
-import re
-import socketserver
 import subprocess
 import sys
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,52 +14,9 @@ import pytest
 
 from bot.domain.handoff import agents, service
 from bot.domain.identity import verification
-from tests.conftest import ConsoleClient, RunningBot, add_agent, sqlite_url, start_bot
+from tests.conftest import ConsoleClient, FakeSmtp, RunningBot, add_agent, sqlite_url, start_bot
 
 pytestmark = pytest.mark.integration
-
-
-class FakeSmtp:
-    """Accepts mail like an SMTP server and keeps each message's text."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-        outbox = self.messages
-
-        class Session(socketserver.StreamRequestHandler):
-            def handle(self) -> None:
-                self.wfile.write(b"220 fake smtp\r\n")
-                while line := self.rfile.readline():
-                    verb = line.decode(errors="replace").strip().upper()
-                    if verb.startswith(("EHLO", "HELO")):
-                        self.wfile.write(b"250 fake\r\n")
-                    elif verb == "DATA":
-                        self.wfile.write(b"354 go on\r\n")
-                        body = []
-                        while (data := self.rfile.readline()) not in (b".\r\n", b".\n", b""):
-                            body.append(data.decode(errors="replace"))
-                        outbox.append("".join(body))
-                        self.wfile.write(b"250 queued\r\n")
-                    elif verb == "QUIT":
-                        self.wfile.write(b"221 bye\r\n")
-                        return
-                    else:
-                        self.wfile.write(b"250 ok\r\n")
-
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Session)
-        self.url = f"smtp://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def code_for(self, email: str) -> str:
-        mail = next(m for m in reversed(self.messages) if f"To: {email}" in m)
-        return re.search(r"code: (\d{6})", mail).group(1)
-
-
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[FakeSmtp]:
-    fake = FakeSmtp()
-    yield fake
-    fake.server.shutdown()
 
 
 @pytest.fixture(scope="module")
