@@ -135,7 +135,7 @@ def _prepare(_: argparse.Namespace) -> int:
 def _bench_latency(args: argparse.Namespace) -> int:
     from bot.ops.bench.latency import main
 
-    return main(args.turns, args.users, args.turns_per_user, args.chart)
+    return main(args.turns, args.users, args.turns_per_user, args.chart, args.profile)
 
 
 def _bench_production(args: argparse.Namespace) -> int:
@@ -237,6 +237,7 @@ def _parser() -> argparse.ArgumentParser:
     latency.add_argument("--users", type=int, default=40)
     latency.add_argument("--turns-per-user", type=int, default=15)
     latency.add_argument("--chart", default=str(ROOT / "docs" / "img" / "latency.png"))
+    latency.add_argument("--profile", metavar="DIR", help="py-spy each Rasa server under the 40-user load")
     latency.set_defaults(handler=_bench_latency)
     languages = bench.add_parser("languages", help="FAQ P@1 on held-out Chinese and English questions, per encoder")
     languages.add_argument("--chart", default=str(ROOT / "docs" / "img" / "languages.png"))

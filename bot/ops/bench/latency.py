@@ -7,6 +7,10 @@ wordings (the questions customers ask the bot). After the 40-user load every tur
 are counted: sent + received must equal stored.
 
     python -m bot bench latency [--turns 200] [--users 40] [--turns-per-user 15] [--chart PATH]
+                                [--profile DIR]
+
+With --profile, py-spy samples each Rasa server during its 40-user load and the report adds
+where a turn's CPU went (bot/ops/bench/turn_profile.py); the collapsed stacks stay in DIR.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +32,7 @@ import aiohttp
 from tqdm import tqdm
 
 from bot.config import ROOT, load_settings
+from bot.ops.bench.turn_profile import Profiler, breakdown
 from bot.ops.runner import Stack
 from faq_index.kb import load_kb
 
@@ -91,13 +97,19 @@ async def _load(url: str, conversations: int, turns: int, concurrency: int, ques
     return result
 
 
-def _measure(url: str, name: str, questions: list[str], turns: int, users: int, per_user: int) -> dict:
+def _measure(url: str, name: str, questions: list[str], turns: int, users: int, per_user: int,
+             profile: tuple[int, Path] | None = None) -> dict:
     asyncio.run(_load(url, 4, 5, 4, questions, f"{name}: warm-up"))
     # One customer at a time, each a conversation of CONVERSATION_TURNS questions.
     single = asyncio.run(_load(url, max(1, turns // CONVERSATION_TURNS), CONVERSATION_TURNS, 1, questions,
                                f"{name}: 1 user"))
+    profiler = Profiler(profile[0], profile[1] / f"{name}.txt") if profile else None
     many = asyncio.run(_load(url, users, per_user, users, questions, f"{name}: {users} users"))
-    return {"one_user": single.summary(), "many_users": many.summary(), "_many": many}
+    report = {"one_user": single.summary(), "many_users": many.summary(), "_many": many}
+    collapsed = profiler.stop() if profiler else None
+    if collapsed is not None:
+        report["cpu_breakdown"] = breakdown(collapsed, many.turns, many.wall_seconds)
+    return report
 
 
 def _records_check(database_url: str, result: LoadResult) -> dict:
@@ -108,7 +120,7 @@ def _records_check(database_url: str, result: LoadResult) -> dict:
     return {"expected_records": expected, "stored_records": stored, "lost": expected - stored}
 
 
-def run(turns: int, users: int, per_user: int, chart: Path | None) -> dict:
+def run(turns: int, users: int, per_user: int, chart: Path | None, profile_dir: Path | None = None) -> dict:
     """Start our stack and the stock bot on free ports, load both, report, stop both."""
     from bot.ops.bench.production import rss_mb
     from bot.ops.bench.stock_bot import stock_service
@@ -123,7 +135,8 @@ def run(turns: int, users: int, per_user: int, chart: Path | None) -> dict:
     stack.start(model)
     report: dict = {"cold_start_s": round(stack.cold_start_seconds or 0, 1)}
     try:
-        ours = _measure(f"{settings.rasa_url}/webhooks/rest/webhook", "ours", questions, turns, users, per_user)
+        ours = _measure(f"{settings.rasa_url}/webhooks/rest/webhook", "ours", questions, turns, users, per_user,
+                        _profiled(stack.services[1].process, profile_dir))
         report["records"] = _records_check(settings.database_url, ours.pop("_many"))
         report["ours"] = ours
         report["memory_mib"] = {service.name: rss_mb(service.process.pid)
@@ -137,7 +150,7 @@ def run(turns: int, users: int, per_user: int, chart: Path | None) -> dict:
     try:
         _wait(stock)
         theirs = _measure(f"http://127.0.0.1:{stock_port}/webhooks/rest/webhook",
-                          "stock", questions, turns, users, per_user)
+                          "stock", questions, turns, users, per_user, _profiled(stock.process, profile_dir))
         theirs.pop("_many")
         report["stock"] = theirs
     finally:
@@ -150,6 +163,13 @@ def run(turns: int, users: int, per_user: int, chart: Path | None) -> dict:
     if chart is not None:
         _chart(report, users, chart)
     return report
+
+
+def _profiled(process: subprocess.Popen | None, profile_dir: Path | None) -> tuple[int, Path] | None:
+    if process is None or profile_dir is None:
+        return None
+    profile_dir.mkdir(parents=True, exist_ok=True)
+    return process.pid, profile_dir
 
 
 def _wait(service, timeout: float = 180) -> None:  # type: ignore[no-untyped-def]
@@ -188,8 +208,8 @@ def _chart(report: dict, users: int, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-def main(turns: int, users: int, per_user: int, chart: str | None) -> int:
-    report = run(turns, users, per_user, Path(chart) if chart else None)
+def main(turns: int, users: int, per_user: int, chart: str | None, profile: str | None = None) -> int:
+    report = run(turns, users, per_user, Path(chart) if chart else None, Path(profile) if profile else None)
     for name in ("ours", "stock"):
         for load in ("one_user", "many_users"):
             print(f"{name:6} {load:10} {report[name][load]}", file=sys.stderr)

@@ -79,7 +79,8 @@ def rss_mb(pid: int) -> float:
             status = Path(f"/proc/{candidate}/status").read_text()
         except FileNotFoundError:
             continue
-        total += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+        # a zombie (a child exited, not yet reaped) has no VmRSS line: it holds no memory
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
     return round(total / 1024, 1)
 
 
