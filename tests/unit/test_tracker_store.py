@@ -152,3 +152,68 @@ def test_a_save_serialises_only_the_new_turn_however_long_the_conversation(migra
     assert len(records) == 400 and records[-1]["action"] == "action_answer_faq"
     assert (records[-2]["text"], records[-1]["text"]) == ("question 199", "answer 199")
     assert records[-1]["latency_ms"] is not None  # timed from the customer's message, found before the new events
+
+
+def two_turns(store: RecordingTrackerStore, sender: str) -> DialogueStateTracker:
+    """A conversation of two saved turns, the second on the tracker the store handed back."""
+    asyncio.run(store.save(DialogueStateTracker.from_events(
+        sender, [SessionStarted(), *turn("delivery time?", "2-4 days.", "delivery-time")], DOMAIN.slots)))
+    tracker = asyncio.run(store.retrieve(sender))
+    for event in turn("and paypal?", "Yes.", "payment-paypal"):
+        tracker.update(event)
+    asyncio.run(store.save(tracker))
+    return tracker
+
+
+def test_the_next_turn_gets_the_tracker_this_process_saved_without_reading_the_session(
+        migrated: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = RecordingTrackerStore(DOMAIN, url=migrated)
+    sender = f"c-{uuid.uuid4().hex[:8]}"
+    saved = two_turns(store, sender)
+
+    def unread(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the session's events were read again")
+
+    monkeypatch.setattr(store, "_session_events", unread)
+    assert asyncio.run(store.retrieve(sender)) is saved
+    monkeypatch.undo()
+    # Handed out once: a second load (no save between) reads the database, with the same events.
+    again = asyncio.run(store.retrieve(sender))
+    assert again is not saved
+    assert [e.as_dict() for e in again.events] == [e.as_dict() for e in saved.events]
+
+
+def test_a_turn_another_replica_saved_is_loaded_from_the_database(migrated: str) -> None:
+    here, there = RecordingTrackerStore(DOMAIN, url=migrated), RecordingTrackerStore(DOMAIN, url=migrated)
+    sender = f"c-{uuid.uuid4().hex[:8]}"
+    two_turns(here, sender)
+    elsewhere = asyncio.run(there.retrieve(sender))
+    for event in turn("returns?", "30 days.", "returns"):
+        elsewhere.update(event)
+    asyncio.run(there.save(elsewhere))
+    loaded = asyncio.run(here.retrieve(sender))
+    assert [e.text for e in loaded.events if isinstance(e, UserUttered)] == ["delivery time?", "and paypal?",
+                                                                            "returns?"]
+
+
+def test_a_tracker_changed_after_its_save_is_not_handed_out(migrated: str) -> None:
+    store = RecordingTrackerStore(DOMAIN, url=migrated)
+    sender = f"c-{uuid.uuid4().hex[:8]}"
+    tracker = two_turns(store, sender)  # kept by the store
+    tracker.update(UserUttered("never saved"))  # e.g. a turn that failed before its save
+    loaded = asyncio.run(store.retrieve(sender))
+    assert loaded is not tracker
+    assert "never saved" not in [e.text for e in loaded.events if isinstance(e, UserUttered)]
+
+
+def test_a_turn_with_redacted_text_is_loaded_as_stored(migrated: str) -> None:
+    """The stored text is redacted: the next turn must see what a load gives, not the original."""
+    store = RecordingTrackerStore(DOMAIN, url=migrated)
+    sender = f"c-{uuid.uuid4().hex[:8]}"
+    tracker = two_turns(store, sender)
+    for event in turn("write to jane@example.com", "Done.", "contact"):
+        tracker.update(event)
+    asyncio.run(store.save(tracker))
+    loaded = asyncio.run(store.retrieve(sender))
+    assert loaded is not tracker
+    assert "jane@example.com" not in " ".join(e.text or "" for e in loaded.events if isinstance(e, UserUttered))

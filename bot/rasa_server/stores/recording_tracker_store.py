@@ -24,6 +24,14 @@ the customer gets a reply (found by restarting PostgreSQL under load, tests/resi
 save first checks that the tracker continues what is stored (its event at the stored count
 has the stored last event's timestamp) and refuses otherwise: 503, the customer retries.
 
+A turn's load is O(1) in the conversation's length too: the tracker this process saved last
+for a conversation is kept (`_Recent`) and handed back to the next turn when the database's
+newest event for the conversation is still the one it saved, one indexed query instead of
+reading and replaying the whole session (under 40 concurrent conversations that replay was
+the Rasa server's largest cost: docs/benchmarks.md). Anything else (another replica wrote, a
+turn failed after changing the tracker, a new session, a redacted message) loads from the
+database as before.
+
 The database is the project's one storage layer (`bot.domain.storage`, DATABASE_URL).
 """
 
@@ -33,7 +41,10 @@ import asyncio
 import itertools
 import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -62,6 +73,41 @@ def _tell_outbox(saved: bool) -> None:
         outbox.saved(saved)
 
 
+@dataclass
+class _Saved:
+    tracker: DialogueStateTracker
+    last_event_id: int  # the newest stored event of the conversation when it was saved
+    events: int  # how many events the tracker had then: more means a turn changed it unsaved
+    domain: Domain
+
+
+class _Recent:
+    """The trackers this process saved last, by conversation; each handed out once.
+
+    Handing out (not copying) is safe because one turn holds a conversation at a time (Rasa's
+    lock store): the turn that takes a tracker either saves it back or leaves nothing here."""
+
+    LIMIT = 2000  # conversations; a tracker of a short conversation is a few KB
+
+    def __init__(self) -> None:
+        self._saved: OrderedDict[str, _Saved] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def keep(self, sender_id: str, saved: _Saved) -> None:
+        with self._lock:
+            self._saved[sender_id] = saved
+            self._saved.move_to_end(sender_id)
+            while len(self._saved) > self.LIMIT:
+                self._saved.popitem(last=False)
+
+    def take(self, sender_id: str) -> _Saved | None:
+        with self._lock:
+            return self._saved.pop(sender_id, None)
+
+    def forget(self, sender_id: str) -> None:
+        self.take(sender_id)
+
+
 class NotAContinuation(RuntimeError):
     """The tracker being saved does not continue the stored conversation (loading it had failed)."""
 
@@ -86,6 +132,7 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
         self.url = url or settings.database_url
         self.redact = redactor(parse_kinds(settings.redact))
         require_current(self.url)  # Rasa refuses to start on an out-of-date schema (bot db upgrade)
+        self.recent = _Recent()
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Append the tracker's new events and their records, atomically."""
@@ -107,6 +154,7 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
         (back to the customer's last message): the work grows with the turn, not with the
         conversation (docs/benchmarks.md: a 200-turn conversation's last save)."""
         events = tracker.events
+        self.recent.forget(tracker.sender_id)  # whatever happens below, an older copy is stale
         with session_scope(self.url) as session:
             stored_events = self._session_events(session, tracker.sender_id)
             stored = stored_events.count()
@@ -118,11 +166,15 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
             context = _back_to_last_customer_message(events, stored)
             window = [*context, *(event.as_dict() for event in itertools.islice(events, stored, None))]
             new_events = [self._redacted_event(data) for data in window[len(context):]]
-            for data in new_events:
-                session.add(_event_row(tracker.sender_id, data))
+            rows = [_event_row(tracker.sender_id, data) for data in new_events]
+            session.add_all(rows)
             records = records_from_events(tracker.sender_id, window, len(context))
             if records:
                 session.execute(sa.insert(InteractionRecord), [self._redacted_record(r) for r in records])
+            session.flush()  # the new rows' ids, in this transaction
+            last_event_id = rows[-1].id if rows else (last.id if stored else None)
+        if last_event_id is not None and _reloads_the_same(window[len(context):], new_events):
+            self.recent.keep(tracker.sender_id, _Saved(tracker, last_event_id, len(events), self.domain))
         return new_events
 
     def _publish(self, sender_id: str, events: list[dict[str, Any]]) -> None:
@@ -165,12 +217,23 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
             return [sender_id for (sender_id,) in rows]
 
     def _retrieve(self, sender_id: str, all_sessions: bool) -> DialogueStateTracker | None:
+        saved = None if all_sessions else self.recent.take(sender_id)
         with session_scope(self.url) as session:
+            if saved is not None and self._still_current(session, sender_id, saved):
+                return saved.tracker
             query = self._session_events(session, sender_id, all_sessions)
             events = [json.loads(row.data) for row in query]
         if not events:
             return None
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+
+    def _still_current(self, session: Session, sender_id: str, saved: _Saved) -> bool:
+        """The kept tracker is what loading would give: nothing stored since, nothing added unsaved."""
+        if saved.domain is not self.domain or len(saved.tracker.events) != saved.events:
+            return False
+        newest = (session.query(sa.func.max(ConversationEvent.id))
+                  .filter(ConversationEvent.sender_id == sender_id).scalar())
+        return newest == saved.last_event_id
 
     @staticmethod
     def _session_events(session: Session, sender_id: str, all_sessions: bool = False) -> sa.orm.Query:
@@ -199,6 +262,13 @@ def _back_to_last_customer_message(events: Sequence[Event], before: int) -> list
         if context[-1].get("event") == "user" and not is_external(context[-1]):
             break
     return context[::-1]
+
+
+def _reloads_the_same(serialised: list[dict[str, Any]], stored: list[dict[str, Any]]) -> bool:
+    """Loading the conversation would give this tracker back: no text was redacted on the way
+    in, and no new session began (a load starts at the latest session's start)."""
+    return all(original.get("text") == kept.get("text") and kept.get("event") != SessionStarted.type_name
+               for original, kept in zip(serialised, stored))
 
 
 def _event_row(sender_id: str, data: dict[str, Any]) -> ConversationEvent:
