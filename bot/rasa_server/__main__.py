@@ -8,6 +8,8 @@ load that was 44% of the Rasa server's CPU (py-spy, 40 concurrent conversations)
 below validates against the same schema with a validator built once: the same check, with
 the same error on a bad response, without re-checking Rasa's constant schema each time.
 
+A message's NLU pipeline, which ends with the FAQ search's encoders, runs in a worker thread
+(bot/rasa_server/nlu_in_thread.py), so the event loop serves other conversations meanwhile.
 The FAQ turn's actions run in this process (bot/rasa_server/actions_in_process.py: no HTTP
 round trips for language, session start and the FAQ answer). When the action server is down,
 bot/rasa_server/actions_down.py answers in its place (an apology and a
@@ -22,6 +24,7 @@ the action server.
 
 from __future__ import annotations
 
+import os
 import sys
 from functools import lru_cache
 from typing import Any
@@ -84,11 +87,30 @@ def _response_validator() -> Any:
     return validator_class(schema)
 
 
+def _one_thread_per_native_library() -> None:
+    """Before any import, because each library reads its setting once, when it loads.
+
+    numpy's OpenBLAS (the FAQ's scoring, the USE encoder) on one thread: left at its default
+    (and at USE's own 4 threads), every small matrix product woke helper threads that then spun
+    (sched_yield) waiting for more, and under 40 conversations the Rasa server used 170 ms of
+    CPU per FAQ turn, two thirds of it in those idle threads (docs/benchmarks.md).
+
+    scikit-learn's bundled OpenMP, which the multilingual E5 encoder's C code runs on: two
+    threads that sleep when idle instead of spinning. Measured on one question: one thread 25.7
+    ms (25.7 of CPU), two spinning 14.9 ms (29.6), two sleeping 16.5 ms (28.2): a lone customer
+    gets the second core, and under load the idle thread costs nothing."""
+    for name, value in (("OPENBLAS_NUM_THREADS", "1"), ("MKL_NUM_THREADS", "1"),
+                        ("OMP_NUM_THREADS", "2"), ("OMP_WAIT_POLICY", "PASSIVE")):
+        os.environ.setdefault(name, value)
+
+
 def main() -> None:
-    from bot.rasa_server import actions_down, actions_in_process, faq_api
+    _one_thread_per_native_library()
+    from bot.rasa_server import actions_down, actions_in_process, faq_api, nlu_in_thread
     from bot.rasa_server.channels import live_typing, outbox
 
     apply_patches()
+    nlu_in_thread.install()
     actions_in_process.install()
     actions_down.install()
     faq_api.install()
