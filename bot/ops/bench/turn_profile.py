@@ -12,6 +12,7 @@ py-spy is a development tool (requirements/dev.in); without it the bench runs un
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -38,11 +39,24 @@ PARTS: list[tuple[str, tuple[str, ...]]] = [
 OTHER = "other (event loop, threads, idle waits)"
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU time used so far by a process (user + system), or by the whole machine without a pid."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    if pid is None:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        busy = sum(int(value) for value in fields) - int(fields[3]) - int(fields[4])  # not idle, not iowait
+        return busy / ticks
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (after the name and state)
+
+
 class Profiler:
     """py-spy recording one process (and its children) until stopped."""
 
     def __init__(self, pid: int, output: Path) -> None:
         self.output = output
+        self.pid = pid
+        self.cpu_started = cpu_seconds(pid), cpu_seconds()
         self.process: subprocess.Popen[bytes] | None = None
         executable = shutil.which("py-spy")
         if executable:
@@ -53,11 +67,20 @@ class Profiler:
 
     def stop(self) -> Path | None:
         """Stop sampling; the collapsed stacks' path, or None without py-spy."""
+        self.cpu_used = cpu_seconds(self.pid) - self.cpu_started[0], cpu_seconds() - self.cpu_started[1]
         if self.process is None:
             return None
         self.process.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
         self.process.wait(timeout=60)
         return self.output if self.output.exists() else None
+
+
+def cpu_per_turn(profiler: Profiler, turns: int, seconds: float) -> dict[str, float]:
+    """The server's CPU ms per turn (all its threads, GIL or not) and how busy the machine was."""
+    server, machine = profiler.cpu_used
+    return {"server_cpu_ms_per_turn": round(1000 * server / max(turns, 1), 1),
+            "server_cores": round(server / max(seconds, 1e-9), 2),
+            "machine_cores_busy": round(machine / max(seconds, 1e-9), 2)}
 
 
 def breakdown(collapsed: Path, turns: int, seconds: float) -> dict[str, float]:
