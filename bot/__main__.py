@@ -14,6 +14,7 @@
     python -m bot train                                 train the Rasa model if its inputs changed
     python -m bot prepare                               tune + index the FAQ, train Rasa, migrate (each if needed)
     python -m bot bench latency                         latency/throughput vs a stock Rasa bot
+    python -m bot bench long-conversation               the tracker store at turn 1 and turn 200
     python -m bot bench languages                       FAQ answer quality in Chinese and English
     python -m bot bench decisions                       what the running bot decides on customer questions
     python -m bot bench clusters                        purity of the unanswered-question groups
@@ -156,6 +157,12 @@ def _bench_clusters(args: argparse.Namespace) -> int:
     return main(args.part, args.bounds)
 
 
+def _bench_long_conversation(args: argparse.Namespace) -> int:
+    from bot.ops.bench.long_conversation import main
+
+    return main(args.turns)
+
+
 def _bench_decisions(args: argparse.Namespace) -> int:
     from bot.ops.bench.decisions import main
 
@@ -251,6 +258,10 @@ def _parser() -> argparse.ArgumentParser:
     clusters.add_argument("--part", choices=("tune", "test"), default="tune")
     clusters.add_argument("--bounds", default="0.5,0.55,0.6,0.65,0.7")
     clusters.set_defaults(handler=_bench_clusters)
+    long_conversation = bench.add_parser("long-conversation", help="the tracker store's load and save at turn 1 "
+                                         "and at turn 200 of one conversation")
+    long_conversation.add_argument("--turns", type=int, default=200)
+    long_conversation.set_defaults(handler=_bench_long_conversation)
     production = bench.add_parser("production", help="the production stack against the single-process default, "
                                   "40 and 200 concurrent conversations, memory per process")
     production.add_argument("--per-user", type=int, default=8, help="turns per conversation")

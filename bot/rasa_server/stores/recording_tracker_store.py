@@ -152,7 +152,7 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
 
         Only the new events are serialised, with the few before them that the records need
         (back to the customer's last message): the work grows with the turn, not with the
-        conversation (docs/benchmarks.md: a 200-turn conversation's last save)."""
+        conversation (`python -m bot bench long-conversation`, docs/benchmarks.md)."""
         events = tracker.events
         self.recent.forget(tracker.sender_id)  # whatever happens below, an older copy is stale
         with session_scope(self.url) as session:
