@@ -32,7 +32,7 @@ import aiohttp
 from tqdm import tqdm
 
 from bot.config import ROOT, load_settings
-from bot.ops.bench.turn_profile import Profiler, breakdown, cpu_per_turn
+from bot.ops.bench.turn_profile import Profiler
 from bot.ops.runner import Stack
 from faq_index.kb import load_kb
 
@@ -106,11 +106,8 @@ def _measure(url: str, name: str, questions: list[str], turns: int, users: int, 
     profiler = Profiler(profile[0], profile[1] / f"{name}.txt") if profile else None
     many = asyncio.run(_load(url, users, per_user, users, questions, f"{name}: {users} users"))
     report = {"one_user": single.summary(), "many_users": many.summary(), "_many": many}
-    collapsed = profiler.stop() if profiler else None
     if profiler is not None:
-        report["cpu"] = cpu_per_turn(profiler, many.turns, many.wall_seconds)
-    if collapsed is not None:
-        report["cpu_breakdown"] = breakdown(collapsed, many.turns, many.wall_seconds)
+        report |= profiler.stop(many.turns, many.wall_seconds)
     return report
 
 

@@ -18,6 +18,7 @@ import signal
 import subprocess
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 # (part, markers): a sample belongs to the first part one of whose markers appears anywhere in
 # its stack. Order matters: the FAQ search runs inside the NLU pipeline, TED's TensorFlow inside
@@ -51,7 +52,7 @@ def cpu_seconds(pid: int | None = None) -> float:
 
 
 class Profiler:
-    """py-spy recording one process (and its children) until stopped."""
+    """One process's CPU time, and py-spy recording it (when installed), until stopped."""
 
     def __init__(self, pid: int, output: Path) -> None:
         self.output = output
@@ -65,22 +66,19 @@ class Profiler:
                  "--gil", "--output", str(output), "--nonblocking"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def stop(self) -> Path | None:
-        """Stop sampling; the collapsed stacks' path, or None without py-spy."""
-        self.cpu_used = cpu_seconds(self.pid) - self.cpu_started[0], cpu_seconds() - self.cpu_started[1]
-        if self.process is None:
-            return None
-        self.process.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
-        self.process.wait(timeout=60)
-        return self.output if self.output.exists() else None
-
-
-def cpu_per_turn(profiler: Profiler, turns: int, seconds: float) -> dict[str, float]:
-    """The server's CPU ms per turn (all its threads, GIL or not) and how busy the machine was."""
-    server, machine = profiler.cpu_used
-    return {"server_cpu_ms_per_turn": round(1000 * server / max(turns, 1), 1),
-            "server_cores": round(server / max(seconds, 1e-9), 2),
-            "machine_cores_busy": round(machine / max(seconds, 1e-9), 2)}
+    def stop(self, turns: int, seconds: float) -> dict[str, Any]:
+        """Stop; the server's CPU per turn and, with py-spy, where its GIL time went."""
+        server = cpu_seconds(self.pid) - self.cpu_started[0]
+        machine = cpu_seconds() - self.cpu_started[1]
+        report: dict[str, Any] = {"cpu": {"server_cpu_ms_per_turn": round(1000 * server / max(turns, 1), 1),
+                                          "server_cores": round(server / max(seconds, 1e-9), 2),
+                                          "machine_cores_busy": round(machine / max(seconds, 1e-9), 2)}}
+        if self.process is not None:
+            self.process.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+            self.process.wait(timeout=60)
+            if self.output.exists():
+                report["cpu_breakdown"] = breakdown(self.output, turns, seconds)
+        return report
 
 
 def breakdown(collapsed: Path, turns: int, seconds: float) -> dict[str, float]:
