@@ -33,14 +33,11 @@ Local development without a public URL: `python -m bot telegram --polling` (bot/
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import redis
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -51,6 +48,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.config import load_settings
 from bot.domain import attachments
 from bot.rasa_server.channels import attachment_turn, delivery, outbox, rate_limit
+from bot.rasa_server.channels.replica_memory import ReplicaMemory, payload_key
 from bot.rasa_server.channels.rest import clean_text
 
 logger = logging.getLogger(__name__)
@@ -58,8 +56,6 @@ logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_MESSAGE_CHARS = 4096
 MAX_CALLBACK_DATA_BYTES = 64
-PAYLOAD_KEY_PREFIX = "brightcart:telegram-payload:"
-PAYLOAD_TTL_SECONDS = 30 * 24 * 3600
 SEND_ATTEMPTS = 5
 MAX_RETRY_AFTER_SECONDS = 30.0
 ONLY_TEXT = ("Sorry, I can only read text messages, photos and PDF files. Please type your question, "
@@ -253,11 +249,8 @@ class TelegramOutput(OutputChannel):
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self._initialized = False
-        # Telegram allows 64 bytes of callback data; longer payloads travel as a short key,
-        # kept here and, with several replicas (BOT_REDIS_URL), in Redis: the press may reach another.
-        self._long_payloads: OrderedDict[str, str] = OrderedDict()
-        redis_url = load_settings().redis_url
-        self._shared_payloads = redis.Redis.from_url(redis_url, socket_timeout=2) if redis_url else None
+        # Telegram allows 64 bytes of callback data; longer payloads travel as a short key.
+        self._long_payloads = ReplicaMemory("telegram-payload")
 
     async def download(self, file_id: str) -> bytes:
         """A file a customer sent, from Telegram's file server (getFile, then the file's URL)."""
@@ -291,27 +284,13 @@ class TelegramOutput(OutputChannel):
         if not callback_data.startswith("#"):
             fits = len(callback_data.encode("utf-8", "surrogatepass")) <= MAX_CALLBACK_DATA_BYTES
             return callback_data if fits else None
-        if callback_data in self._long_payloads or self._shared_payloads is None:
-            return self._long_payloads.get(callback_data)
-        try:
-            shared = self._shared_payloads.get(PAYLOAD_KEY_PREFIX + callback_data)
-        except redis.RedisError:
-            logger.warning("Redis unreachable: a long button payload cannot be looked up")
-            return None
-        return shared.decode() if shared else None
+        return self._long_payloads.get(callback_data)
 
     def _callback_data(self, payload: str) -> str:
         if len(payload.encode()) <= MAX_CALLBACK_DATA_BYTES and not payload.startswith("#"):
             return payload
-        key = "#" + hashlib.sha256(payload.encode()).hexdigest()[:32]
-        self._long_payloads[key] = payload
-        while len(self._long_payloads) > 10_000:
-            self._long_payloads.popitem(last=False)
-        if self._shared_payloads is not None:
-            try:
-                self._shared_payloads.set(PAYLOAD_KEY_PREFIX + key, payload, ex=PAYLOAD_TTL_SECONDS)
-            except redis.RedisError:
-                logger.warning("Redis unreachable: a long button payload is known to this replica only")
+        key = payload_key(payload)
+        self._long_payloads.put(key, payload)
         return key
 
     async def _ready(self) -> None:

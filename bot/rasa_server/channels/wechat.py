@@ -35,11 +35,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import logging
 import re
 import time
 import xml.etree.ElementTree as ElementTree
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -50,6 +50,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.rasa_server.channels import delivery, outbox
+from bot.rasa_server.channels.replica_memory import ReplicaMemory
 from bot.rasa_server.channels.rest import clean_text
 
 logger = logging.getLogger(__name__)
@@ -217,7 +218,7 @@ class WeChatOutput(OutputChannel):
         self.app_id, self.app_secret, self.api_url = app_id, app_secret, api_url.rstrip("/")
         self._token: tuple[str, float] | None = None  # (access_token, expires at)
         self._token_lock = asyncio.Lock()
-        self._choices: OrderedDict[str, list[str]] = OrderedDict()  # openid -> payloads of the numbered choices
+        self._choices = ReplicaMemory("wechat-choices")  # openid -> payloads of the numbered choices, as JSON
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for start in range(0, max(len(text), 1), MAX_TEXT_CHARS):
@@ -233,15 +234,15 @@ class WeChatOutput(OutputChannel):
             await self.send_text_message(recipient_id, str(json_message["text"]))
 
     def remember_choices(self, openid: str, buttons: list[dict[str, Any]]) -> None:
-        self._choices[openid] = [str(b["payload"]) for b in buttons if b.get("payload")]
-        while len(self._choices) > 10_000:
-            self._choices.popitem(last=False)
+        self._choices.put(openid, json.dumps([str(b["payload"]) for b in buttons if b.get("payload")]))
 
     def choice(self, openid: str, said: str) -> str | None:
         """The payload of the numbered choice a customer replied with, if they replied a number we offered."""
-        offered = self._choices.get(openid) or []
         match = re.fullmatch(r"\s*(\d{1,2})\s*", said)
-        if not match or not 1 <= int(match.group(1)) <= len(offered):
+        if not match:  # most messages: no need to ask what was offered
+            return None
+        offered = json.loads(self._choices.get(openid) or "[]")
+        if not 1 <= int(match.group(1)) <= len(offered):
             return None
         return offered[int(match.group(1)) - 1]
 

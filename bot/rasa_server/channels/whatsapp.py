@@ -36,7 +36,6 @@ import hashlib
 import hmac
 import json
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -47,6 +46,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.rasa_server.channels import delivery, outbox
+from bot.rasa_server.channels.replica_memory import ReplicaMemory, payload_key
 from bot.rasa_server.channels.rest import clean_text
 from bot.rasa_server.channels.telegram import split_text
 
@@ -181,7 +181,7 @@ class WhatsAppOutput(OutputChannel):
     def __init__(self, access_token: str, phone_number_id: str, api_url: str) -> None:
         self.url = f"{api_url.rstrip('/')}/{phone_number_id}/messages"
         self.headers = {"Authorization": f"Bearer {access_token}"}
-        self._long_payloads: OrderedDict[str, str] = OrderedDict()  # ids are limited; see _reply_id
+        self._long_payloads = ReplicaMemory("whatsapp-payload")  # ids are limited; see _reply_id
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in split_text(text, MAX_TEXT_CHARS):
@@ -212,13 +212,11 @@ class WhatsAppOutput(OutputChannel):
         return self._long_payloads.get(reply_id) if reply_id.startswith("#") else reply_id or None
 
     def _reply_id(self, payload: str) -> str:
-        """A payload as a button id; a long one (ids are limited) as a key kept in this process."""
+        """A payload as a button id; a long one (ids are limited) as a key every replica can resolve."""
         if len(payload) <= MAX_ID and not payload.startswith("#"):
             return payload
-        key = "#" + hashlib.sha256(payload.encode()).hexdigest()[:32]
-        self._long_payloads[key] = payload
-        while len(self._long_payloads) > 10_000:
-            self._long_payloads.popitem(last=False)
+        key = payload_key(payload)
+        self._long_payloads.put(key, payload)
         return key
 
     async def _send(self, recipient_id: str, content: dict[str, Any]) -> None:
