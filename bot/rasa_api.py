@@ -79,9 +79,9 @@ def faq_search(settings: Settings, text: str, k: int = 5, timeout: float = 30) -
     return _post(settings, "/faq/search", {"text": text, "k": k}, {}, timeout).json()
 
 
-def faq_encode(settings: Settings, texts: list[str], timeout: float = 60) -> list[list[float]]:
-    """The vectors of (at most 16) texts in the FAQ index's space, from the running bot."""
-    return _post(settings, "/faq/encode", {"texts": texts}, {}, timeout).json()["vectors"]
+def faq_encode(settings: Settings, texts: list[str], timeout: float = 60) -> dict[str, Any]:
+    """The running bot's vectors of (at most 16) texts in the FAQ index's space: {"vectors", "version"}."""
+    return _post(settings, "/faq/encode", {"texts": texts}, {}, timeout).json()
 
 
 def _post(settings: Settings, path: str, body: Any, params: dict[str, str], timeout: float) -> requests.Response:

@@ -6,7 +6,7 @@ second copy cost the console about 1 GB. These two routes sit on Rasa's HTTP API
 token like the rest of it (only this project's processes hold the token, bot/rasa_api.py):
 
 - `POST /faq/search` {"text", "k"}: the candidates, best first, as the customer's search sees them;
-- `POST /faq/encode` {"texts"}: the vectors of a few texts, in the index's space.
+- `POST /faq/encode` {"texts"}: the vectors of a few texts, in the index's space, and its version.
 
 Both cut what they are given as the console does (500 characters, 16 texts a call), so a caller
 cannot make the Rasa server encode more than a customer's message at a time.
@@ -15,6 +15,7 @@ cannot make the Rasa server encode more than a customer's message at a time.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from rasa.server import requires_auth
 from sanic import Blueprint, Sanic
@@ -56,12 +57,12 @@ def _routes(app: Sanic, auth_token: str | None) -> Blueprint:
         if not isinstance(texts, list) or not 1 <= len(texts) <= MAX_TEXTS or \
                 not all(isinstance(t, str) for t in texts):
             return json({"error": f'expected {{"texts": 1..{MAX_TEXTS} strings}}'}, status=400)
-        vectors = await asyncio.to_thread(_encode, [t[:MAX_TEXT_CHARS] for t in texts])
-        return json({"vectors": vectors})
+        return json(await asyncio.to_thread(_encode, [t[:MAX_TEXT_CHARS] for t in texts]))
 
     return routes
 
 
-def _encode(texts: list[str]) -> list[list[float]]:
-    encoder = knowledge.faq_index().snapshot.encoder
-    return [[round(float(x), 6) for x in row] for row in encoder.encode(texts)]
+def _encode(texts: list[str]) -> dict[str, Any]:
+    snapshot = knowledge.faq_index().snapshot  # one version for the vectors and the name given
+    return {"vectors": [[round(float(x), 6) for x in row] for row in snapshot.encoder.encode(texts)],
+            "version": snapshot.version}

@@ -224,6 +224,7 @@ def test_console_helpers_and_bad_input(bot: RunningBot) -> None:
     assert requests.post(f"{rasa}/faq/encode", params=token, json={"texts": ["a"] * 17}, timeout=10).status_code == 400
     encoded = requests.post(f"{rasa}/faq/encode", params=token, json={"texts": ["parcel"]}, timeout=10)
     [vector] = encoded.json()["vectors"]
+    assert encoded.json()["version"]  # the index version the vector comes from (kept by the console under it)
     assert abs(sum(x * x for x in vector) - 1) < 0.01  # a unit vector in the index's space
     assert vera.get("/api/handoffs/999999").status_code == 404
     assert vera.get(f"/api/handoffs/{2**63}").status_code == 422  # found by tests/fuzz: was a 500 from the database

@@ -13,19 +13,21 @@ from collections import Counter, defaultdict
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from bot.config import Settings
-from bot.console import kb_rebuild
+from bot.console import faq_memo, kb_rebuild
 from bot.console.access import logged_in, settings_of, supervisor, supervisor_change
 from bot.console.sessions import LoggedIn
 from bot.domain.insight import metrics, report, source, unanswered
-from bot.rasa_api import faq_encode, faq_search
+from bot.rasa_api import faq_search
 from faq_index import kb_edit
 
 MAX_QUERY_CHARS = 500
-GROUPING_BATCH = 8
+# A page of groups a supervisor reads; the rest are counted (`groups_total`). Each group shown asks
+# the search about up to 8 of its wordings, so the bound also bounds a view's cost.
+MAX_GROUPS_SHOWN = 200
 router = APIRouter()
 
 
@@ -84,7 +86,10 @@ def _edited(settings: Settings, edit: kb_edit.Edit) -> dict[str, Any]:
 
 @router.get("/api/unanswered", summary="Unanswered questions grouped by meaning, most frequent first (supervisors)")
 async def unanswered_api(request: Request, since: str | None = None, until: str | None = None,
-                         channel: str | None = None, _: LoggedIn = Depends(supervisor)) -> dict[str, Any]:
+                         channel: str | None = None,
+                         limit: int = Query(MAX_GROUPS_SHOWN, ge=1, le=MAX_GROUPS_SHOWN,
+                                            description="the most frequent groups to list"),
+                         _: LoggedIn = Depends(supervisor)) -> dict[str, Any]:
     settings = settings_of(request)
     start, end = report.date_range(since, until)
     records = (await asyncio.to_thread(source.load, settings.database_url, start, end, channel or None)).records
@@ -92,22 +97,18 @@ async def unanswered_api(request: Request, since: str | None = None, until: str 
     reasons: dict[str, Counter] = defaultdict(Counter)
     for question in questions:
         reasons[(question["text"] or "").strip()][question["why"]] += 1
-    return {"groups": await asyncio.to_thread(_grouped, settings, [q["text"] for q in questions], reasons),
-            "bound": unanswered.SIMILAR}
+    groups = await asyncio.to_thread(_grouped, settings, [q["text"] for q in questions], reasons, limit)
+    return {"groups": groups[:limit], "groups_total": len(groups), "bound": unanswered.SIMILAR}
 
 
-def _grouped(settings: Settings, texts: list[str], reasons: dict[str, Counter]) -> list[dict[str, Any]]:
+def _grouped(settings: Settings, texts: list[str], reasons: dict[str, Counter], shown: int) -> list[dict[str, Any]]:
+    """Every group, the first `shown` with the entry their wordings agree on."""
     def encode(batch: list[str]) -> np.ndarray:
-        """Questions cut as the search box cuts them, a few per encoder pass: a pass's memory grows
-        with texts × length², and one pass over hundreds of long ones grew the process by 116 MiB
-        that it kept (tests/fuzz)."""
-        cut = [text[:MAX_QUERY_CHARS] for text in batch]
-        parts = [np.asarray(faq_encode(settings, cut[i:i + GROUPING_BATCH]), dtype=np.float32)
-                 for i in range(0, len(cut), GROUPING_BATCH)]
-        return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+        """Questions cut as the search box cuts them."""
+        return faq_memo.vectors(settings, [text[:MAX_QUERY_CHARS] for text in batch])
 
     groups = unanswered.group(texts, encode, reasons=reasons)
-    for found in groups:
+    for found in groups[:shown]:
         found["closest_entry"] = _agreed_entry(settings, found["examples"])
     return groups
 
@@ -116,8 +117,8 @@ def _agreed_entry(settings: Settings, wordings: list[str]) -> dict[str, Any] | N
     """The entry most of the group's wordings find first, with how many agree; None when no
     entry is the first for most of them (then only a new entry is offered: adding a mixed group
     to one entry would teach it the wrong questions)."""
-    tops = [faq_search(settings, text[:MAX_QUERY_CHARS], 1)["candidates"][:1] for text in wordings]
-    firsts = Counter((top[0]["id"], top[0]["question"]) for top in tops if top)
+    tops = [faq_memo.first_entry(settings, text[:MAX_QUERY_CHARS]) for text in wordings]
+    firsts = Counter((top["id"], top["question"]) for top in tops if top)
     if not firsts:
         return None
     (entry_id, question), agree = firsts.most_common(1)[0]

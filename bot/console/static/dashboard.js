@@ -118,7 +118,9 @@ function render(report) {
 
 async function renderUnanswered() {
   const found = await api(`/api/unanswered?${query()}`);
-  $("bound").textContent = `Bound: ${found.bound}.`;
+  const more = found.groups_total > found.groups.length
+    ? ` The ${found.groups.length} most frequent of ${found.groups_total} groups.` : "";
+  $("bound").textContent = `Bound: ${found.bound}.${more}`;
   table("unanswered", ["asked", "question and wordings", "make it knowledge"], found.groups.map((group) => {
     const text = el("div");
     text.className = "group";
