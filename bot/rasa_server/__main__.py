@@ -8,8 +8,10 @@ load that was 44% of the Rasa server's CPU (py-spy, 40 concurrent conversations)
 below validates against the same schema with a validator built once: the same check, with
 the same error on a bad response, without re-checking Rasa's constant schema each time.
 
-A message's NLU pipeline, which ends with the FAQ search's encoders, runs in a worker thread
-(bot/rasa_server/nlu_in_thread.py), so the event loop serves other conversations meanwhile.
+DIET loads without tracing a training step (bot/rasa_server/model_load.py): the same weights,
+seconds sooner at every start. A message's NLU pipeline, which ends with the FAQ search's
+encoders, runs in a worker thread (bot/rasa_server/nlu_in_thread.py), so the event loop serves
+other conversations meanwhile.
 The FAQ turn's actions run in this process (bot/rasa_server/actions_in_process.py: no HTTP
 round trips for language, session start and the FAQ answer). When the action server is down,
 bot/rasa_server/actions_down.py answers in its place (an apology and a
@@ -106,10 +108,17 @@ def _one_thread_per_native_library() -> None:
 
 def main() -> None:
     _one_thread_per_native_library()
-    from bot.rasa_server import actions_down, actions_in_process, faq_api, nlu_in_thread
+    if sys.argv[1:2] == ["run"]:
+        # The FAQ encoders load beside Rasa's imports and model load; the understanding
+        # component waits for them, so the server is healthy only once they are loaded.
+        from bot.domain import knowledge
+
+        knowledge.start_warm_up()
+    from bot.rasa_server import actions_down, actions_in_process, faq_api, model_load, nlu_in_thread
     from bot.rasa_server.channels import live_typing, outbox
 
     apply_patches()
+    model_load.install()
     nlu_in_thread.install()
     actions_in_process.install()
     actions_down.install()

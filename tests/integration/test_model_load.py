@@ -1,0 +1,51 @@
+"""DIET loaded without a training step (bot/rasa_server/model_load.py) predicts exactly as Rasa's own
+load: the trained model is loaded both ways, each in its own process (the change is process-wide),
+and every intent ranking of a sample of the training wordings, a Chinese question and gibberish
+is compared."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ROOT
+
+pytestmark = pytest.mark.integration
+
+PARSE = """
+import asyncio, json, sys, yaml
+from bot.rasa_server.__main__ import _one_thread_per_native_library
+_one_thread_per_native_library()
+if sys.argv[1] == "without-training-step":
+    from bot.rasa_server import model_load
+    model_load.install()
+from rasa.core.agent import Agent
+examples = [line.strip()[2:] for item in yaml.safe_load(open("data/nlu.yml"))["nlu"] if "examples" in item
+            for line in item["examples"].splitlines() if line.strip().startswith("- ")]
+texts = examples[::max(1, len(examples) // 60)] + ["我的包裹在哪里", "asdfgh qwerty"]
+agent = Agent.load(sys.argv[2])
+rankings = [asyncio.run(agent.parse_message(text))["intent_ranking"] for text in texts]
+from rasa.utils.tensorflow.models import RasaModel
+print(json.dumps({"replaced": getattr(RasaModel.load.__func__, "replaced", False),
+                  "rankings": [[text, [(i["name"], i["confidence"]) for i in ranking]]
+                               for text, ranking in zip(texts, rankings)]}))
+"""
+
+
+def parsed(model: Path, how: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", PARSE, how, str(model)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, env=os.environ | {"PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_diet_loaded_without_a_training_step_ranks_every_intent_as_rasas_own_load(prepared_model: Path) -> None:
+    rasas, ours = parsed(prepared_model, "rasa"), parsed(prepared_model, "without-training-step")
+    assert ours["replaced"] and not rasas["replaced"]
+    assert len(rasas["rankings"]) >= 60 and all(ranking for _, ranking in rasas["rankings"])
+    assert ours["rankings"] == rasas["rankings"]  # the same intents, in the same order, with the same confidences
