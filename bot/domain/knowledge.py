@@ -19,6 +19,8 @@ from faq_index import LiveIndex, SearchResult
 logger = logging.getLogger(__name__)
 _index: LiveIndex | None = None
 _lock = threading.Lock()
+_warming: threading.Thread | None = None
+_warm_up_failed: Exception | None = None
 
 
 def faq_index() -> LiveIndex:
@@ -41,8 +43,34 @@ def search(text: str, k: int = 3) -> SearchResult:
     return result
 
 
+def start_warm_up() -> None:
+    """Begin `warm_up` on a thread now: the Rasa server calls this before its own imports and
+    model load, which then run beside the encoders' loading instead of before it."""
+    global _warming
+    _warming = threading.Thread(target=_warm_up_on_thread, name="faq-warm-up", daemon=True)
+    _warming.start()
+
+
 def warm_up() -> None:
-    """Load the encoders and run one search, so no customer pays the first encode."""
+    """Load the encoders and run one search, so no customer pays the first encode (or wait for
+    the warm-up `start_warm_up` began). Raises if the index or an encoder cannot load."""
+    if _warming is None:
+        _load_and_search()
+        return
+    _warming.join()
+    if _warm_up_failed is not None:
+        raise _warm_up_failed
+
+
+def _warm_up_on_thread() -> None:
+    global _warm_up_failed
+    try:
+        _load_and_search()
+    except Exception as error:  # raised again by warm_up, on the thread that reports it
+        _warm_up_failed = error
+
+
+def _load_and_search() -> None:
     search("warm up")
     search("预热")
 
