@@ -138,3 +138,17 @@ def test_sessions_expire_and_end(url: str) -> None:
     token, _ = sessions.start(url, carol.id)
     sessions.end(url, token)
     assert sessions.find(url, token) is None
+
+
+def test_a_search_counts_only_the_chats_the_agent_may_open_towards_its_limit(url: str) -> None:
+    from bot.domain.handoff import search
+
+    ann = online(url, "ann", capacity=1)
+    own = service.request(url, wants())  # ann's own chat, the oldest
+    bob = online(url, "bob", capacity=3)
+    others = [service.request(url, wants()) for _ in range(3)]  # bob's, newer
+    assert own.agent_id == ann.id and {h.agent_id for h in others} == {bob.id}
+    found = search.find(url, ann, channel="callback", limit=2)
+    assert [f.handoff.id for f in found] == [own.id]  # not two of bob's chats filtered away afterwards
+    boss = online(url, "boss", role="supervisor")
+    assert [f.handoff.id for f in search.find(url, boss, channel="callback", limit=2)] == [others[2].id, others[1].id]

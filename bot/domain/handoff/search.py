@@ -4,8 +4,8 @@ so an agent can tell the right one without opening ten.
 
 Words are matched as a case-insensitive substring of the conversation's records (customer, bot
 and agent lines, internal notes), the customer id and a ticket's message; a complaint reference
-(C-2026-000123) finds the conversation it was filed in. Who may open what is the caller's rule
-(bot/domain/handoff/service.py: may_read).
+(C-2026-000123) finds the conversation it was filed in. Only what the caller may open is looked
+at (bot/domain/handoff/service.py: may_read), so the limit counts only chats they will see.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from bot.domain.handoff.service import HandoffView, newest_first
+from bot.domain.handoff.agents import AgentView
+from bot.domain.handoff.service import HandoffView, newest_first, readable_by
 from bot.domain.storage.db import session_scope
 from bot.domain.storage.models import Complaint, Handoff, InteractionRecord
 
@@ -30,11 +31,11 @@ class Found:
     matched: str | None  # the line that matched, cut around the words; None for a match on the customer
 
 
-def find(url: str, words: str = "", channel: str | None = None, since: datetime | None = None,
+def find(url: str, reader: AgentView, words: str = "", channel: str | None = None, since: datetime | None = None,
          until: datetime | None = None, limit: int = MAX_RESULTS) -> list[Found]:
-    """Handoffs matching all the given filters, newest first."""
+    """Handoffs `reader` may open that match all the given filters, newest first."""
     words = words.strip()
-    query = sa.select(Handoff)
+    query = sa.select(Handoff).where(readable_by(reader))
     if channel:
         query = query.where(Handoff.channel == channel)
     if since is not None:

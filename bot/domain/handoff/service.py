@@ -23,6 +23,7 @@ from bot.domain.storage.models import Agent, Handoff
 
 REASONS = ("customer_asked", "faq_unknown", "not_understood", "urgent_complaint")
 OPEN_STATUSES = ("ticket", "waiting", "active")
+QUEUED = ("waiting", "ticket")  # not yet any agent's: every agent may look, to choose what to take
 STATUSES = (*OPEN_STATUSES, "closed")
 CLOSE_MODES = ("closed", "to_bot")
 
@@ -212,7 +213,14 @@ def check_owner(row: Handoff | HandoffView, agent: agents.AgentView) -> None:
 def may_read(row: Handoff | HandoffView, agent: agents.AgentView) -> bool:
     """Who may open a handoff (its transcript, the customer's other chats and complaints): agents
     the queue (to choose what to take) and their own chats; supervisors every chat."""
-    return agent.is_supervisor or row.status in ("waiting", "ticket") or row.agent_id == agent.id
+    return agent.is_supervisor or row.status in QUEUED or row.agent_id == agent.id
+
+
+def readable_by(agent: agents.AgentView) -> sa.sql.ColumnElement:
+    """`may_read` as a query's condition, so that a search's limit counts only what the agent may open."""
+    if agent.is_supervisor:
+        return sa.true()
+    return sa.or_(Handoff.status.in_(QUEUED), Handoff.agent_id == agent.id)
 
 
 def rate(url: str, conversation_id: str, rating: int) -> bool:
