@@ -239,3 +239,28 @@ def test_a_widget_message_is_acknowledged_once_recorded_and_never_run_twice(bot:
     assert [r["text"] for r in records] == ["how long does delivery take?", replies[0]]
     assert [(m["who"], m["text"], m.get("id")) for m in history] == [
         ("customer", "how long does delivery take?", "m-1"), ("bot", replies[0], None)]
+
+
+def test_a_widget_message_sent_from_two_tabs_at_once_with_one_id_is_run_once(bot: RunningBot) -> None:
+    """The widget's id is taken before the database is asked (bot/rasa_server/channels/widget.py):
+    two sends of one message arriving together are one turn, one acknowledged as a duplicate."""
+    session = f"w{uuid.uuid4().hex[:12]}"
+    message = {"message": "can I pay with paypal?", "session_id": session, "id": "m-twice"}
+    tabs = [socketio.Client() for _ in range(2)]
+    acks: list[dict] = []
+    try:
+        for tab in tabs:
+            tab.connect(bot.settings.rasa_url, transports=["polling"], socketio_path="socket.io")
+            tab.call("session_request", {"session_id": session}, timeout=30)
+        sends = [threading.Thread(target=lambda tab=tab: acks.append(tab.call("user_uttered", message, timeout=60)))
+                 for tab in tabs]
+        for send in sends:
+            send.start()
+        for send in sends:
+            send.join(90)
+    finally:
+        for tab in tabs:
+            tab.disconnect()
+    assert sorted(acks, key=len) == [{"status": "recorded"}, {"status": "recorded", "duplicate": True}]
+    records = [json.loads(line) for line in export(bot, "--conversation", session).splitlines()]
+    assert [r["text"] for r in records].count("can I pay with paypal?") == 1

@@ -44,7 +44,8 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -153,13 +154,22 @@ class WidgetInput(InputChannel):
         await self.sio.save_session(sid, {"session_id": session_id})
         return session_id
 
-    async def _already_taken(self, session_id: str, message_id: str) -> bool:
-        """A resent message (the widget lost its connection before the answer): being handled
-        here, or already recorded. Acknowledged, not run again."""
+    @asynccontextmanager
+    async def _first_time(self, session_id: str, message_id: str) -> AsyncIterator[bool]:
+        """False for a resent message or file (the widget lost its connection before the answer):
+        being handled here, or already recorded; acknowledged, not run again. True otherwise, and
+        the id counts as being handled here until the block ends. The id is taken before the
+        database is asked, so two resends arriving together cannot both pass."""
         if message_id in self.in_flight:
-            return True
-        return await asyncio.to_thread(widget_history.already_recorded, load_settings().database_url,
-                                       session_id, message_id)
+            yield False
+            return
+        self.in_flight.add(message_id)
+        try:
+            recorded = await asyncio.to_thread(widget_history.already_recorded, load_settings().database_url,
+                                               session_id, message_id)
+            yield not recorded
+        finally:
+            self.in_flight.discard(message_id)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.allowed_origins,
@@ -192,13 +202,10 @@ class WidgetInput(InputChannel):
                                      headers=headers)
             file_id = request.form.get("id")  # the widget's own id: sent again after a lost answer
             message_id = file_id if _valid_id(file_id) else uuid.uuid4().hex
-            if await self._already_taken(session_id, message_id):
-                return response.json({"status": "duplicate"}, headers=headers)
-            self.in_flight.add(message_id)
-            try:
+            async with self._first_time(session_id, message_id) as new:
+                if not new:
+                    return response.json({"status": "duplicate"}, headers=headers)
                 return await widget_attachments.receive(request, sio, session_id, message_id, headers)
-            finally:
-                self.in_flight.discard(message_id)
 
         @sio.on("session_request")
         async def session_request(sid: str, data: Any) -> dict[str, Any]:
@@ -245,22 +252,20 @@ class WidgetInput(InputChannel):
                 await sio.emit("error_message", {"error": problem}, room=sid)
                 return {"status": "refused", "error": problem}
             message_id = data.get("id") if _valid_id(data.get("id")) else uuid.uuid4().hex
-            if await self._already_taken(session_id, message_id):
-                return {"status": "recorded", "duplicate": True}
-            text = clean_text(data["message"])
-            await asyncio.to_thread(live_typing.drafts().put, session_id, "")  # sent: no longer a draft
-            output = WidgetOutput(sio, said={"text": text, "id": message_id, "at": time.time()})
-            message = UserMessage(text, output, session_id, input_channel=self.name(), message_id=message_id,
-                                  metadata={"customer_id": widget_customer(session_id)})
-            self.in_flight.add(message_id)
-            try:
-                await outbox.run_turn(message, output, on_new_message)  # replies sent once recorded
-            except Exception as error:  # no reply the records do not back (bot/rasa_server/channels/outbox.py)
-                if not isinstance(error, outbox.Unrecorded):
-                    logger.exception("processing a widget message failed")
-                return {"status": "retry", "error": NOT_RECORDED}
-            finally:
-                self.in_flight.discard(message_id)
+            async with self._first_time(session_id, message_id) as new:
+                if not new:
+                    return {"status": "recorded", "duplicate": True}
+                text = clean_text(data["message"])
+                await asyncio.to_thread(live_typing.drafts().put, session_id, "")  # sent: no longer a draft
+                output = WidgetOutput(sio, said={"text": text, "id": message_id, "at": time.time()})
+                message = UserMessage(text, output, session_id, input_channel=self.name(), message_id=message_id,
+                                      metadata={"customer_id": widget_customer(session_id)})
+                try:
+                    await outbox.run_turn(message, output, on_new_message)  # replies sent once recorded
+                except Exception as error:  # no reply the records do not back (bot/rasa_server/channels/outbox.py)
+                    if not isinstance(error, outbox.Unrecorded):
+                        logger.exception("processing a widget message failed")
+                    return {"status": "retry", "error": NOT_RECORDED}
             await output.show_customer_message(session_id)  # a turn with no reply (an agent has it)
             return {"status": "recorded"}
 
