@@ -16,6 +16,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,13 @@ class Profiler:
         self.pid = pid
         self.cpu_started = cpu_seconds(pid), cpu_seconds()
         self.process: subprocess.Popen[bytes] | None = None
-        executable = shutil.which("py-spy")
-        if executable:
+        # The virtualenv's own py-spy first: `.venv/bin/python -m bot bench ...` does not put
+        # .venv/bin on PATH, and the bench then ran unprofiled without a word.
+        executable = shutil.which("py-spy", path=os.pathsep.join([str(Path(sys.executable).parent),
+                                                                 os.environ.get("PATH", "")]))
+        if executable is None:
+            print("py-spy not found (requirements/dev.in): the CPU per turn only, no breakdown", file=sys.stderr)
+        else:
             self.process = subprocess.Popen(
                 [executable, "record", "--pid", str(pid), "--subprocesses", "--rate", "100", "--format", "raw",
                  "--gil", "--output", str(output), "--nonblocking"],
