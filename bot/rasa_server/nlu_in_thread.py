@@ -1,8 +1,9 @@
 """A message's NLU pipeline runs in a worker thread, not on the Rasa server's event loop.
 
 Why: the pipeline ends with the FAQ search (bot/rasa_server/understanding/), whose encoders cost
-about 32 ms of CPU per question on one core (multilingual E5 in C 25 ms, USE in numpy 5 ms, the
-tuned MiniLM in onnxruntime 2 ms; `python -m bot bench latency --profile`). Rasa calls the
+about 32 ms of CPU per question on one core when this was measured (multilingual E5 in C 25 ms,
+USE in numpy 5 ms, the tuned MiniLM in onnxruntime 2 ms; `python -m bot bench latency
+--profile`; E5 is an option now, no longer the default). Rasa calls the
 pipeline synchronously from its event loop, so while one question was encoded no other
 conversation moved, although the encoders release the GIL: the second core sat idle. From a
 worker thread, one turn's encoding runs on one core while the event loop serves the other

@@ -60,12 +60,15 @@ entries:
 """
 
 
-def test_a_bilingual_kb_is_searched_within_and_across_languages(tmp_path: Path) -> None:
+@pytest.mark.parametrize("multilingual", [None, "use-multilingual-v3+multilingual-e5-small-q4"],
+                         ids=["the default (USE)", "USE and E5 together, by choice"])
+def test_a_bilingual_kb_is_searched_within_and_across_languages(tmp_path: Path, multilingual: str | None) -> None:
     (tmp_path / "kb").mkdir()
     (tmp_path / "kb" / "faq.yml").write_text(KB, encoding="utf-8")
-    manifest = build(tmp_path / "kb", tmp_path / "index", english_model="all-MiniLM-L6-v2", progress=False)
+    chosen = {"multilingual_model": multilingual} if multilingual else {}
+    manifest = build(tmp_path / "kb", tmp_path / "index", english_model="all-MiniLM-L6-v2", progress=False, **chosen)
     assert [(s["name"], s["model"]) for s in manifest["spaces"]] == [
-        ("en", "all-MiniLM-L6-v2"), ("multilingual", "use-multilingual-v3+multilingual-e5-small-q4")]
+        ("en", "all-MiniLM-L6-v2"), ("multilingual", multilingual or "use-multilingual-v3")]
     index = LiveIndex(tmp_path / "index", poll_seconds=3600)
     try:
         english = index.search("how many days until my parcel gets here")
