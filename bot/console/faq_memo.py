@@ -78,18 +78,20 @@ def vectors(settings: Settings, texts: list[str]) -> np.ndarray:
     return np.stack([found[text] for text in texts])
 
 
-def first_entry(settings: Settings, text: str) -> dict[str, Any] | None:
-    """The entry the customer's search finds first for `text` ({"id", "question"}), None if none."""
+def first_entries(settings: Settings, texts: list[str]) -> dict[str, dict[str, Any] | None]:
+    """The entry the customer's search finds first for each text ({"id", "question"}; None if none)."""
     version = _live_version(settings)
-    known, entry = _firsts.get((version, text))
-    if known:
-        return entry
-    answer = faq_search(settings, text, 1)
-    top = answer["candidates"][:1]
-    entry = {"id": top[0]["id"], "question": top[0]["question"]} if top else None
-    if answer["version"] == version:
-        _firsts.put((version, text), entry)
-    return entry
+    found: dict[str, dict[str, Any] | None] = {}
+    for text in dict.fromkeys(texts):
+        known, entry = _firsts.get((version, text))
+        if not known:
+            answer = faq_search(settings, text, 1)
+            top = answer["candidates"][:1]
+            entry = {"id": top[0]["id"], "question": top[0]["question"]} if top else None
+            if answer["version"] == version:
+                _firsts.put((version, text), entry)
+        found[text] = entry
+    return found
 
 
 def _live_version(settings: Settings) -> str:

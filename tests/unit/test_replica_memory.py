@@ -1,16 +1,20 @@
 """What a channel hands out with one message and must find again with the customer's answer, with
 several Rasa replicas (bot/rasa_server/channels/replica_memory.py): long button payloads that
 travel as a key (Telegram, WhatsApp) and WeChat's numbered choices are understood by another
-replica through the machine's real Redis; without Redis, by the replica that sent them."""
+replica through the machine's real Redis; without Redis, by the replica that sent them. The
+widget customer's draft, which the console may ask any replica for, is kept the same way."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
 import redis
 from telegram import Bot
 
+from bot.rasa_server.channels.live_typing import Drafts
+from bot.rasa_server.channels.replica_memory import ReplicaMemory
 from bot.rasa_server.channels.telegram import TelegramOutput
 from bot.rasa_server.channels.wechat import WeChatOutput
 from bot.rasa_server.channels.whatsapp import WhatsAppOutput
@@ -20,13 +24,18 @@ REDIS_URL = "redis://127.0.0.1:6379/3"
 CHOICES = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
 
 
-@pytest.fixture
-def shared_redis(monkeypatch: pytest.MonkeyPatch) -> None:
+def use_shared_redis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replicas made from here on share the machine's Redis."""
     try:
         redis.Redis.from_url(REDIS_URL).ping()
     except redis.RedisError as error:
         missing(f"Redis not reachable at {REDIS_URL}: {error}")
     monkeypatch.setenv("BOT_REDIS_URL", REDIS_URL)
+
+
+@pytest.fixture
+def shared_redis(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_shared_redis(monkeypatch)
 
 
 def long_payload() -> str:
@@ -85,3 +94,25 @@ def test_an_unreachable_redis_falls_back_to_what_this_replica_kept(monkeypatch: 
     only, openid = wechat(), f"o-{uuid.uuid4().hex}"
     only.remember_choices(openid, CHOICES)  # logged, not raised
     assert only.choice(openid, "2") == "/deny"
+
+
+def test_a_widget_draft_typed_on_one_replica_is_read_on_another_until_sent(shared_redis: None) -> None:
+    namespace, conversation = f"test-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    first, second = Drafts(namespace), Drafts(namespace)
+    first.put(conversation, "where is my par")
+    assert second.get(conversation) == "where is my par"
+    first.put(conversation, "")  # sent
+    assert second.get(conversation) == ""
+
+
+@pytest.mark.parametrize("with_redis", [True, False], ids=["in Redis", "in the process"])
+def test_a_value_is_forgotten_once_its_time_is_up(with_redis: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if with_redis:
+        use_shared_redis(monkeypatch)
+    else:
+        monkeypatch.delenv("BOT_REDIS_URL", raising=False)
+    memory, key = ReplicaMemory("short-lived", ttl_seconds=1), uuid.uuid4().hex
+    memory.put(key, "soon gone")
+    assert memory.get(key) == "soon gone"
+    time.sleep(1.5)
+    assert memory.get(key) is None

@@ -108,20 +108,21 @@ def _grouped(settings: Settings, texts: list[str], reasons: dict[str, Counter], 
         return faq_memo.vectors(settings, [text[:MAX_QUERY_CHARS] for text in batch])
 
     groups = unanswered.group(texts, encode, reasons=reasons)
+    as_searched = {text: text[:MAX_QUERY_CHARS] for found in groups[:shown] for text in found["examples"]}
+    firsts = faq_memo.first_entries(settings, list(as_searched.values()))
     for found in groups[:shown]:
-        found["closest_entry"] = _agreed_entry(settings, found["examples"])
+        found["closest_entry"] = _agreed_entry([firsts[as_searched[text]] for text in found["examples"]])
     return groups
 
 
-def _agreed_entry(settings: Settings, wordings: list[str]) -> dict[str, Any] | None:
-    """The entry most of the group's wordings find first, with how many agree; None when no
-    entry is the first for most of them (then only a new entry is offered: adding a mixed group
-    to one entry would teach it the wrong questions)."""
-    tops = [faq_memo.first_entry(settings, text[:MAX_QUERY_CHARS]) for text in wordings]
+def _agreed_entry(tops: list[dict[str, Any] | None]) -> dict[str, Any] | None:
+    """The entry most of a group's wordings find first (`tops`: each wording's first entry),
+    with how many agree; None when no entry is the first for most of them (then only a new entry
+    is offered: adding a mixed group to one entry would teach it the wrong questions)."""
     firsts = Counter((top["id"], top["question"]) for top in tops if top)
     if not firsts:
         return None
     (entry_id, question), agree = firsts.most_common(1)[0]
-    if agree * 2 <= len(wordings):
+    if agree * 2 <= len(tops):
         return None
-    return {"id": entry_id, "question": question, "agree": agree, "of": len(wordings)}
+    return {"id": entry_id, "question": question, "agree": agree, "of": len(tops)}

@@ -21,7 +21,6 @@ customer's socket (bot/rasa_server/channels/widget.py).
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 from rasa.server import requires_auth
@@ -31,6 +30,7 @@ from sanic.response import HTTPResponse, json
 
 from bot.config import load_settings
 from bot.rasa_server import extra_routes
+from bot.rasa_server.channels.replica_memory import ReplicaMemory
 
 DRAFT_SECONDS = 30
 MAX_DRAFT_CHARS = 500
@@ -44,42 +44,21 @@ def attach(sio: Any) -> None:
 
 
 class Drafts:
-    """The customers' drafts: in this process, or in Redis when the replicas share one."""
+    """The customers' drafts, kept DRAFT_SECONDS for whichever replica the console asks
+    (channels/replica_memory.py: in Redis when the replicas share one)."""
 
-    def __init__(self, redis_url: str, prefix: str) -> None:
-        self._local: dict[str, tuple[str, float]] = {}
-        self._prefix = f"{prefix}:draft:"
-        self._redis = None
-        if redis_url:
-            import redis
-
-            self._redis = redis.Redis.from_url(redis_url)
+    def __init__(self, namespace: str) -> None:
+        self._kept = ReplicaMemory("draft", DRAFT_SECONDS, namespace)
 
     def put(self, conversation_id: str, text: str) -> None:
-        text = text[:MAX_DRAFT_CHARS]
-        if self._redis is not None:
-            if text:
-                self._redis.set(self._prefix + conversation_id, text.encode(), ex=DRAFT_SECONDS)
-            else:
-                self._redis.delete(self._prefix + conversation_id)
-            return
-        self._forget_old()
+        """The customer's draft now; "" once sent or cleared."""
         if text:
-            self._local[conversation_id] = (text, time.monotonic())
+            self._kept.put(conversation_id, text[:MAX_DRAFT_CHARS])
         else:
-            self._local.pop(conversation_id, None)
+            self._kept.forget(conversation_id)
 
     def get(self, conversation_id: str) -> str:
-        if self._redis is not None:
-            value = self._redis.get(self._prefix + conversation_id)
-            return value.decode() if value else ""
-        text, at = self._local.get(conversation_id, ("", 0.0))
-        return text if time.monotonic() - at < DRAFT_SECONDS else ""
-
-    def _forget_old(self) -> None:
-        cutoff = time.monotonic() - DRAFT_SECONDS
-        for key in [k for k, (_, at) in self._local.items() if at < cutoff]:
-            self._local.pop(key, None)
+        return self._kept.get(conversation_id) or ""
 
 
 _drafts: Drafts | None = None
@@ -89,7 +68,7 @@ def drafts() -> Drafts:
     global _drafts
     if _drafts is None:
         settings = load_settings()
-        _drafts = Drafts(settings.redis_url, settings.events_queue)
+        _drafts = Drafts(settings.events_queue)
     return _drafts
 
 
