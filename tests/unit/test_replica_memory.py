@@ -116,3 +116,12 @@ def test_a_value_is_forgotten_once_its_time_is_up(with_redis: bool, monkeypatch:
     assert memory.get(key) == "soon gone"
     time.sleep(1.5)
     assert memory.get(key) is None
+
+
+def test_what_is_over_its_time_leaves_the_process_at_the_next_put(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BOT_REDIS_URL", raising=False)
+    memory = ReplicaMemory("draft", ttl_seconds=1)
+    memory.put("old", "a draft nobody sent")
+    time.sleep(1.5)
+    memory.put("new", "another")
+    assert list(memory._here) == ["new"]  # the old draft's text is no longer held

@@ -42,9 +42,12 @@ class ReplicaMemory:
 
     def put(self, key: str, value: str) -> None:
         """Keep `value` under `key`, here and for the other replicas."""
-        self._here[key] = (value, time.monotonic() + self.ttl_seconds)
+        now = time.monotonic()
+        self._here[key] = (value, now + self.ttl_seconds)
         self._here.move_to_end(key)
-        while len(self._here) > KEPT_HERE:
+        # Oldest first, and all live as long: what is over its time or its number leaves now (a
+        # draft is personal text and is not kept in memory after its 30 seconds either).
+        while self._here and (len(self._here) > KEPT_HERE or next(iter(self._here.values()))[1] <= now):
             self._here.popitem(last=False)
         self._in_redis("set", key, value, ex=self.ttl_seconds)
 
