@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import threading
+from concurrent.futures import Future
 
 from bot.config import load_settings
 from faq_index import LiveIndex, SearchResult
@@ -19,8 +20,7 @@ from faq_index import LiveIndex, SearchResult
 logger = logging.getLogger(__name__)
 _index: LiveIndex | None = None
 _lock = threading.Lock()
-_warming: threading.Thread | None = None
-_warm_up_failed: Exception | None = None
+_warming: Future[None] | None = None
 
 
 def faq_index() -> LiveIndex:
@@ -47,8 +47,8 @@ def start_warm_up() -> None:
     """Begin `warm_up` on a thread now: the Rasa server calls this before its own imports and
     model load, which then run beside the encoders' loading instead of before it."""
     global _warming
-    _warming = threading.Thread(target=_warm_up_on_thread, name="faq-warm-up", daemon=True)
-    _warming.start()
+    _warming = Future()
+    threading.Thread(target=_warm_up_into, args=(_warming,), name="faq-warm-up", daemon=True).start()
 
 
 def warm_up() -> None:
@@ -56,18 +56,18 @@ def warm_up() -> None:
     the warm-up `start_warm_up` began). Raises if the index or an encoder cannot load."""
     if _warming is None:
         _load_and_search()
-        return
-    _warming.join()
-    if _warm_up_failed is not None:
-        raise _warm_up_failed
+    else:
+        _warming.result()  # raises what the warm-up raised, on the thread that reports it
 
 
-def _warm_up_on_thread() -> None:
-    global _warm_up_failed
+def _warm_up_into(done: Future[None]) -> None:
+    """`_load_and_search` on the warm-up thread: its outcome is kept for `warm_up` to raise."""
     try:
         _load_and_search()
-    except Exception as error:  # raised again by warm_up, on the thread that reports it
-        _warm_up_failed = error
+    except Exception as error:
+        done.set_exception(error)
+    else:
+        done.set_result(None)
 
 
 def _load_and_search() -> None:
