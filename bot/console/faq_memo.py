@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -57,40 +58,48 @@ _firsts = _Kept()
 
 
 def vectors(settings: Settings, texts: list[str]) -> np.ndarray:
-    """The texts' unit vectors in the index's space, one row each (asked of the Rasa server only
-    for the texts not already known under the live version)."""
-    version = _live_version(settings)
-    found: dict[str, np.ndarray] = {}
-    for text in dict.fromkeys(texts):
-        known, vector = _vectors.get((version, text))
-        if known:
-            found[text] = vector
-    missing = [text for text in dict.fromkeys(texts) if text not in found]
-    for start in range(0, len(missing), BATCH):
-        batch = missing[start:start + BATCH]
-        answer = faq_encode(settings, batch)
-        for text, vector in zip(batch, np.asarray(answer["vectors"], dtype=np.float32)):
-            found[text] = vector
-            if answer["version"] == version:
-                _vectors.put((version, text), vector)
+    """The texts' unit vectors in the index's space, one row each."""
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
+
+    def encode(batch: list[str]) -> tuple[str, list[np.ndarray]]:
+        answer = faq_encode(settings, batch)
+        return answer["version"], list(np.asarray(answer["vectors"], dtype=np.float32))
+
+    found = _known_or_asked(settings, _vectors, texts, BATCH, encode)
     return np.stack([found[text] for text in texts])
 
 
 def first_entries(settings: Settings, texts: list[str]) -> dict[str, dict[str, Any] | None]:
     """The entry the customer's search finds first for each text ({"id", "question"}; None if none)."""
+    def first(batch: list[str]) -> tuple[str, list[dict[str, Any] | None]]:
+        answer = faq_search(settings, batch[0], 1)
+        top = answer["candidates"][:1]
+        return answer["version"], [{"id": top[0]["id"], "question": top[0]["question"]} if top else None]
+
+    return _known_or_asked(settings, _firsts, texts, 1, first)
+
+
+def _known_or_asked(settings: Settings, kept: _Kept, texts: list[str], batch: int,
+                    ask: Callable[[list[str]], tuple[str, list[Any]]]) -> dict[str, Any]:
+    """What is kept for each text under the live version; the rest asked of the Rasa server
+    `batch` texts at a time, and kept when it answered from that same version."""
     version = _live_version(settings)
-    found: dict[str, dict[str, Any] | None] = {}
+    found: dict[str, Any] = {}
+    missing = []
     for text in dict.fromkeys(texts):
-        known, entry = _firsts.get((version, text))
-        if not known:
-            answer = faq_search(settings, text, 1)
-            top = answer["candidates"][:1]
-            entry = {"id": top[0]["id"], "question": top[0]["question"]} if top else None
-            if answer["version"] == version:
-                _firsts.put((version, text), entry)
-        found[text] = entry
+        known, value = kept.get((version, text))
+        if known:
+            found[text] = value
+        else:
+            missing.append(text)
+    for start in range(0, len(missing), batch):
+        asked = missing[start:start + batch]
+        answered_from, values = ask(asked)
+        for text, value in zip(asked, values):
+            found[text] = value
+            if answered_from == version:
+                kept.put((version, text), value)
     return found
 
 
