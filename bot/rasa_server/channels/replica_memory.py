@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from collections import OrderedDict
 from typing import Any
@@ -37,23 +38,26 @@ class ReplicaMemory:
     def __init__(self, kind: str, ttl_seconds: int = TTL_SECONDS, namespace: str = NAMESPACE) -> None:
         self.kind, self.ttl_seconds, self._prefix = kind, ttl_seconds, f"{namespace}:{kind}:"
         self._here: OrderedDict[str, tuple[str, float]] = OrderedDict()  # key -> (value, forgotten at)
+        self._lock = threading.Lock()  # drafts are put from worker threads (asyncio.to_thread)
         redis_url = load_settings().redis_url
         self._redis = redis.Redis.from_url(redis_url, socket_timeout=2) if redis_url else None
 
     def put(self, key: str, value: str) -> None:
         """Keep `value` under `key`, here and for the other replicas."""
         now = time.monotonic()
-        self._here[key] = (value, now + self.ttl_seconds)
-        self._here.move_to_end(key)
-        # Oldest first, and all live as long: what is over its time or its number leaves now (a
-        # draft is personal text and is not kept in memory after its 30 seconds either).
-        while self._here and (len(self._here) > KEPT_HERE or next(iter(self._here.values()))[1] <= now):
-            self._here.popitem(last=False)
+        with self._lock:
+            self._here[key] = (value, now + self.ttl_seconds)
+            self._here.move_to_end(key)
+            # Oldest first, and all live as long: what is over its time or its number leaves now (a
+            # draft is personal text and is not kept in memory after its 30 seconds either).
+            while self._here and (len(self._here) > KEPT_HERE or next(iter(self._here.values()))[1] <= now):
+                self._here.popitem(last=False)
         self._in_redis("set", key, value, ex=self.ttl_seconds)
 
     def forget(self, key: str) -> None:
         """No value under `key` any more, here or on the other replicas."""
-        self._here.pop(key, None)
+        with self._lock:
+            self._here.pop(key, None)
         self._in_redis("delete", key)
 
     def get(self, key: str) -> str | None:
@@ -65,7 +69,8 @@ class ReplicaMemory:
                 logger.warning("Redis unreachable: a %s is looked up on this replica only", self.kind)
             else:
                 return shared.decode() if shared is not None else None
-        value, until = self._here.get(key, (None, 0.0))
+        with self._lock:
+            value, until = self._here.get(key, (None, 0.0))
         return value if time.monotonic() < until else None
 
     def _in_redis(self, command: str, key: str, *args: Any, **kwargs: Any) -> None:
