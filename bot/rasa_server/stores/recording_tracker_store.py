@@ -57,13 +57,17 @@ from sqlalchemy.orm import Session
 
 from bot.config import load_settings
 from bot.domain.privacy.redaction import parse_kinds, redactor
-from bot.domain.storage.db import session_scope
+from bot.domain.storage.db import get_engine, session_scope
 from bot.domain.storage.migrate import require_current
 from bot.domain.storage.models import ConversationEvent, InteractionRecord
 from bot.rasa_server.channels.outbox import current as current_outbox
 from bot.rasa_server.stores.record_mapping import is_external, records_from_events
 
 logger = logging.getLogger(__name__)
+
+# One statement object, so SQLAlchemy finds its compiled form without walking it each turn.
+_NEWEST_EVENT = (sa.select(sa.func.max(ConversationEvent.id))
+                 .where(ConversationEvent.sender_id == sa.bindparam("sender_id")))
 
 
 def _tell_outbox(saved: bool) -> None:
@@ -133,6 +137,7 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
         self.redact = redactor(parse_kinds(settings.redact))
         require_current(self.url)  # Rasa refuses to start on an out-of-date schema (bot db upgrade)
         self.recent = _Recent()
+        self.handed = _Recent()  # the trackers `retrieve` handed out from `recent`, until their save
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Append the tracker's new events and their records, atomically."""
@@ -154,28 +159,54 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
         (back to the customer's last message): the work grows with the turn, not with the
         conversation (`python -m bot bench long-conversation`, docs/benchmarks.md)."""
         events = tracker.events
+        handed = self.handed.take(tracker.sender_id)
         self.recent.forget(tracker.sender_id)  # whatever happens below, an older copy is stale
-        with session_scope(self.url) as session:
-            stored_events = self._session_events(session, tracker.sender_id)
-            stored = stored_events.count()
-            if stored:
-                last = stored_events.order_by(None).order_by(ConversationEvent.id.desc()).first()
-                if stored > len(events) or events[stored - 1].timestamp != last.timestamp:
-                    raise NotAContinuation(f"conversation {tracker.sender_id!r}: the tracker does not continue "
-                                           f"the {stored} stored events (it was started anew)")
+        with get_engine(self.url).begin() as connection:
+            if handed is not None and handed.tracker is tracker:
+                # The tracker the load checked against the database a moment ago, under this
+                # conversation's lock: what is stored is what it held then.
+                stored, last_event_id = handed.events, handed.last_event_id
+            else:
+                stored, last_event_id = self._stored_before(connection, tracker)
             context = _back_to_last_customer_message(events, stored)
             window = [*context, *(event.as_dict() for event in itertools.islice(events, stored, None))]
             new_events = [self._redacted_event(data) for data in window[len(context):]]
-            rows = [_event_row(tracker.sender_id, data) for data in new_events]
-            session.add_all(rows)
+            if new_events:
+                connection.execute(sa.insert(ConversationEvent),
+                                   [_event_row(tracker.sender_id, data) for data in new_events])
+                last_event_id = connection.execute(_NEWEST_EVENT, {"sender_id": tracker.sender_id}).scalar()
             records = records_from_events(tracker.sender_id, window, len(context))
             if records:
-                session.execute(sa.insert(InteractionRecord), [self._redacted_record(r) for r in records])
-            session.flush()  # the new rows' ids, in this transaction
-            last_event_id = rows[-1].id if rows else (last.id if stored else None)
-        if last_event_id is not None and _reloads_the_same(window[len(context):], new_events):
-            self.recent.keep(tracker.sender_id, _Saved(tracker, last_event_id, len(events), self.domain))
+                connection.execute(sa.insert(InteractionRecord), [self._redacted_record(r) for r in records])
+        if last_event_id is not None:
+            self._keep(tracker, last_event_id, window[len(context):], new_events)
         return new_events
+
+    def _stored_before(self, connection: sa.engine.Connection, tracker: DialogueStateTracker) -> tuple[int, int | None]:
+        """How many events of the tracker's session are stored, and the newest one's id; refuses
+        a tracker that does not continue them (it was started anew after a failed load)."""
+        with Session(bind=connection) as session:
+            stored_events = self._session_events(session, tracker.sender_id)
+            stored = stored_events.count()
+            if not stored:
+                return 0, None
+            last = stored_events.order_by(None).order_by(ConversationEvent.id.desc()).first()
+        if stored > len(tracker.events) or tracker.events[stored - 1].timestamp != last.timestamp:
+            raise NotAContinuation(f"conversation {tracker.sender_id!r}: the tracker does not continue "
+                                   f"the {stored} stored events (it was started anew)")
+        return stored, last.id
+
+    def _keep(self, tracker: DialogueStateTracker, last_event_id: int, serialised: list[dict[str, Any]],
+              stored: list[dict[str, Any]]) -> None:
+        """Keep for the next turn what loading the conversation would give back: the tracker itself,
+        its new events' text as stored (redacted), or, when this turn began a new session (a load
+        starts at the latest session's start), a tracker of that session's events as stored."""
+        starts = [i for i, data in enumerate(stored) if data.get("event") == SessionStarted.type_name]
+        if starts:
+            tracker = DialogueStateTracker.from_dict(tracker.sender_id, stored[starts[-1]:], self.domain.slots)
+        else:
+            _as_stored(itertools.islice(tracker.events, len(tracker.events) - len(stored), None), serialised, stored)
+        self.recent.keep(tracker.sender_id, _Saved(tracker, last_event_id, len(tracker.events), self.domain))
 
     def _publish(self, sender_id: str, events: list[dict[str, Any]]) -> None:
         """Hand the committed events to the event broker (endpoints.yml `event_broker`), if any.
@@ -220,6 +251,7 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
         saved = None if all_sessions else self.recent.take(sender_id)
         with session_scope(self.url) as session:
             if saved is not None and self._still_current(session, sender_id, saved):
+                self.handed.keep(sender_id, saved)  # its save need not count what is stored again
                 return saved.tracker
             query = self._session_events(session, sender_id, all_sessions)
             events = [json.loads(row.data) for row in query]
@@ -231,9 +263,7 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
         """The kept tracker is what loading would give: nothing stored since, nothing added unsaved."""
         if saved.domain is not self.domain or len(saved.tracker.events) != saved.events:
             return False
-        newest = (session.query(sa.func.max(ConversationEvent.id))
-                  .filter(ConversationEvent.sender_id == sender_id).scalar())
-        return newest == saved.last_event_id
+        return session.execute(_NEWEST_EVENT, {"sender_id": sender_id}).scalar() == saved.last_event_id
 
     @staticmethod
     def _session_events(session: Session, sender_id: str, all_sessions: bool = False) -> sa.orm.Query:
@@ -264,20 +294,17 @@ def _back_to_last_customer_message(events: Sequence[Event], before: int) -> list
     return context[::-1]
 
 
-def _reloads_the_same(serialised: list[dict[str, Any]], stored: list[dict[str, Any]]) -> bool:
-    """Loading the conversation would give this tracker back: no text was redacted on the way
-    in, and no new session began (a load starts at the latest session's start)."""
-    return all(original.get("text") == kept.get("text") and kept.get("event") != SessionStarted.type_name
-               for original, kept in zip(serialised, stored))
+def _as_stored(events: Iterable[Event], serialised: list[dict[str, Any]], stored: list[dict[str, Any]]) -> None:
+    """Give the tracker's new events the text they were stored with (redaction may have changed
+    it; the replies already sent keep their own copy of the text)."""
+    for event, original, kept in zip(events, serialised, stored):
+        if original.get("text") != kept.get("text"):
+            event.text = kept["text"]  # type: ignore[attr-defined]
+            if isinstance(getattr(event, "parse_data", None), dict):
+                event.parse_data["text"] = kept["text"]  # type: ignore[attr-defined]
 
 
-def _event_row(sender_id: str, data: dict[str, Any]) -> ConversationEvent:
+def _event_row(sender_id: str, data: dict[str, Any]) -> dict[str, Any]:
     intent = (data.get("parse_data") or {}).get("intent") or {}
-    return ConversationEvent(
-        sender_id=sender_id,
-        type_name=data["event"],
-        timestamp=data.get("timestamp"),
-        intent_name=intent.get("name"),
-        action_name=data.get("name"),
-        data=json.dumps(data),
-    )
+    return {"sender_id": sender_id, "type_name": data["event"], "timestamp": data.get("timestamp"),
+            "intent_name": intent.get("name"), "action_name": data.get("name"), "data": json.dumps(data)}
