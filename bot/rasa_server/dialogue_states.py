@@ -23,7 +23,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from rasa.shared.core.constants import PREVIOUS_ACTION
+from rasa.shared.core.constants import PREVIOUS_ACTION, USER
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -99,17 +99,11 @@ def past_states(tracker: DialogueStateTracker, domain: Domain, omit_unset_slots:
 
 
 def _copied(states: list[State]) -> list[State]:
-    """States the caller may change (the featurizer deletes a user's text or intent in place),
-    with the sharing Rasa's own list has: a state that took the previous one's user input holds
-    the same dictionary."""
-    copies: dict[int, dict[str, Any]] = {}
-
-    def copy(sub_state: dict[str, Any]) -> dict[str, Any]:
-        if id(sub_state) not in copies:
-            copies[id(sub_state)] = dict(sub_state)
-        return copies[id(sub_state)]
-
-    return [{kind: copy(sub_state) for kind, sub_state in state.items()} for state in states]
+    """States the caller may change. Rasa's featurizers delete a user's text, intent or entities in
+    place (`tracker_featurizers.py`), and nothing else in a state: so each user sub-state is copied
+    and the rest shared. (Rasa's own list may share one user sub-state between a state and the next
+    one; the featurizers then delete the same keys from both, so separate copies end the same.)"""
+    return [{**state, USER: dict(state[USER])} if USER in state else dict(state) for state in states]
 
 
 def install() -> None:
