@@ -249,21 +249,22 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
 
     def _retrieve(self, sender_id: str, all_sessions: bool) -> DialogueStateTracker | None:
         saved = None if all_sessions else self.recent.take(sender_id)
+        if saved is not None and self._still_current(sender_id, saved):
+            self.handed.keep(sender_id, saved)  # its save need not count what is stored again
+            return saved.tracker
         with session_scope(self.url) as session:
-            if saved is not None and self._still_current(session, sender_id, saved):
-                self.handed.keep(sender_id, saved)  # its save need not count what is stored again
-                return saved.tracker
             query = self._session_events(session, sender_id, all_sessions)
             events = [json.loads(row.data) for row in query]
         if not events:
             return None
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
 
-    def _still_current(self, session: Session, sender_id: str, saved: _Saved) -> bool:
+    def _still_current(self, sender_id: str, saved: _Saved) -> bool:
         """The kept tracker is what loading would give: nothing stored since, nothing added unsaved."""
         if saved.domain is not self.domain or len(saved.tracker.events) != saved.events:
             return False
-        return session.execute(_NEWEST_EVENT, {"sender_id": sender_id}).scalar() == saved.last_event_id
+        with get_engine(self.url).connect() as connection:  # one query: no ORM session needed
+            return connection.execute(_NEWEST_EVENT, {"sender_id": sender_id}).scalar() == saved.last_event_id
 
     @staticmethod
     def _session_events(session: Session, sender_id: str, all_sessions: bool = False) -> sa.orm.Query:
