@@ -20,12 +20,13 @@ The rest of `MessageProcessor.parse_message` is Rasa's own steps, called as Rasa
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.rasa_server import workers
 
 
 def install() -> None:
@@ -41,8 +42,8 @@ def install() -> None:
             return await on_the_loop(self, message, tracker, only_output_properties)
         if tracker is None:
             tracker = DialogueStateTracker.from_events(message.sender_id, [])
-        parse_data = await asyncio.to_thread(self._parse_message_with_graph, message, tracker,
-                                             only_output_properties)
+        parse_data = await workers.run("nlu", self._parse_message_with_graph, message, tracker,
+                                       only_output_properties)
         self._update_full_retrieval_intent(parse_data)
         self._check_for_unseen_features(parse_data)
         return parse_data

@@ -37,7 +37,6 @@ The database is the project's one storage layer (`bot.domain.storage`, DATABASE_
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import logging
@@ -60,6 +59,7 @@ from bot.domain.privacy.redaction import parse_kinds, redactor
 from bot.domain.storage.db import get_engine, session_scope
 from bot.domain.storage.migrate import require_current
 from bot.domain.storage.models import ConversationEvent, InteractionRecord
+from bot.rasa_server import workers
 from bot.rasa_server.channels.outbox import current as current_outbox
 from bot.rasa_server.stores.record_mapping import is_external, records_from_events
 
@@ -145,7 +145,7 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
             # In a worker thread: a commit waits for the disk, and Rasa's event loop should
             # meanwhile serve other conversations (Rasa's lock store keeps one conversation's
             # turns in order).
-            new_events = await asyncio.to_thread(self._save, tracker)
+            new_events = await workers.run("store", self._save, tracker)
         except Exception:
             _tell_outbox(False)
             raise
@@ -236,11 +236,11 @@ class RecordingTrackerStore(TrackerStore, SerializedTrackerAsText):
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The tracker of the latest conversation session."""
-        return await asyncio.to_thread(self._retrieve, sender_id, False)
+        return await workers.run("store", self._retrieve, sender_id, False)
 
     async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
         """The tracker with the events of every session."""
-        return await asyncio.to_thread(self._retrieve, conversation_id, True)
+        return await workers.run("store", self._retrieve, conversation_id, True)
 
     async def keys(self) -> Iterable[str]:
         with session_scope(self.url) as session:
