@@ -8,13 +8,9 @@ load that was 44% of the Rasa server's CPU (py-spy, 40 concurrent conversations)
 below validates against the same schema with a validator built once: the same check, with
 the same error on a bad response, without re-checking Rasa's constant schema each time.
 
-DIET loads without tracing a training step (bot/rasa_server/model_load.py): the same weights,
-seconds sooner at every start. A message's NLU pipeline, which ends with the FAQ search's
-encoders, runs in a worker thread (bot/rasa_server/nlu_in_thread.py), so the event loop serves
-other conversations meanwhile. The policies read a conversation's dialogue states replayed from
-its new events only (bot/rasa_server/dialogue_states.py); the prediction graphs run in a plain
-loop instead of dask (bot/rasa_server/graph_runner.py); a message's sparse features are put side
-by side directly (bot/rasa_server/sparse_features.py).
+The steps of a turn that Rasa does slowly are replaced by ones that give the same result with
+less work (bot/rasa_server/hot_path/: DIET's load and prediction, the sparse features, the graph
+runner, the policies' dialogue states, the NLU and the tracker store off the event loop).
 The FAQ turn's actions run in this process (bot/rasa_server/actions_in_process.py: no HTTP
 round trips for language, session start and the FAQ answer). When the action server is down,
 bot/rasa_server/actions_down.py answers in its place (an apology and a
@@ -118,24 +114,11 @@ def main() -> None:
         from bot.domain import knowledge
 
         knowledge.start_warm_up()
-    from bot.rasa_server import (
-        actions_down,
-        actions_in_process,
-        dialogue_states,
-        faq_api,
-        graph_runner,
-        model_load,
-        nlu_in_thread,
-        sparse_features,
-    )
+    from bot.rasa_server import actions_down, actions_in_process, faq_api, hot_path
     from bot.rasa_server.channels import live_typing, outbox
 
     apply_patches()
-    model_load.install()
-    dialogue_states.install()
-    graph_runner.install()
-    sparse_features.install()
-    nlu_in_thread.install()
+    hot_path.install()
     actions_in_process.install()
     actions_down.install()
     faq_api.install()

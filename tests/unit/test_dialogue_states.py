@@ -23,7 +23,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.config import ROOT
-from bot.rasa_server import dialogue_states
+from bot.rasa_server.hot_path import dialogue_states
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 RULE_ONLY = {"slots": ["offered_human", "complaint_confirmed"], "active_loops": ["complaint_form"]}

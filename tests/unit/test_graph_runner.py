@@ -12,7 +12,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent, GraphSchema, Sch
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 
-from bot.rasa_server import graph_runner
+from bot.rasa_server.hot_path import graph_runner
 
 CALLS: list[str] = []
 # Rasa's own `run`, whether or not a test in this process installed ours in its place.

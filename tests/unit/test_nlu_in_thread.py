@@ -1,4 +1,4 @@
-"""The Rasa server parses a message in a worker thread (bot/rasa_server/nlu_in_thread.py)."""
+"""The Rasa server parses a message in a worker thread (bot/rasa_server/hot_path/nlu_in_thread.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from rasa.core.channels.channel import UserMessage
 from rasa.core.processor import MessageProcessor
 
-from bot.rasa_server import nlu_in_thread
+from bot.rasa_server.hot_path import nlu_in_thread
 
 
 class Processor:

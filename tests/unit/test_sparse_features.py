@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse
 from rasa.shared.nlu.training_data.features import Features
 
-from bot.rasa_server.sparse_features import install, side_by_side
+from bot.rasa_server.hot_path.sparse_features import install, side_by_side
 
 
 def random_coo(rng: np.random.Generator, rows: int, columns: int, dtype: type) -> scipy.sparse.coo_matrix:

@@ -59,8 +59,8 @@ from bot.domain.privacy.redaction import parse_kinds, redactor
 from bot.domain.storage.db import get_engine, session_scope
 from bot.domain.storage.migrate import require_current
 from bot.domain.storage.models import ConversationEvent, InteractionRecord
-from bot.rasa_server import workers
 from bot.rasa_server.channels.outbox import current as current_outbox
+from bot.rasa_server.hot_path import workers
 from bot.rasa_server.stores.record_mapping import is_external, records_from_events
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """The Rasa server's worker threads: one pool per kind of blocking work of a turn.
 
 A turn leaves the event loop three times: to load the conversation, to run the NLU pipeline
-(bot/rasa_server/nlu_in_thread.py) and to save (bot/rasa_server/stores/). With asyncio's one
+(bot/rasa_server/hot_path/nlu_in_thread.py) and to save (bot/rasa_server/stores/). With asyncio's one
 default pool (2 cores + 4 = 6 threads) for all three and for every channel's small jobs, under
 40 concurrent conversations the pool itself became the limit: the GIL sat free 30 % of the time
 while turns queued for a thread, and a widget's typing indicator waited behind other customers'

@@ -26,7 +26,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.rasa_server import workers
+from bot.rasa_server.hot_path import workers
 
 
 def install() -> None:
