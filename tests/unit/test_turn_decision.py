@@ -46,6 +46,10 @@ def test_a_complaint_stays_a_complaint_unless_it_is_a_question_the_kb_answers() 
 
 def test_linking_email_starts_only_when_asked_for() -> None:
     assert decide("link my chats", "link_email", 0.9, UNKNOWN, NOTHING_ASKED).intent == "link_email"
+    # Asked as a question that the FAQ only half matches (a did-you-mean): DIET's sure reading wins.
+    assert decide("can you link my chats?", "link_email", 0.99, SUGGESTS, NOTHING_ASKED).intent == "link_email"
+    assert decide("can you link my chats?", "link_email", 0.85, SUGGESTS, NOTHING_ASKED).intent == ASK_QUESTION
+    assert decide("are you a bot?", "bot_challenge", 0.96, SUGGESTS, NOTHING_ASKED).intent == "bot_challenge"
     assert decide("how do I change the email on my account?", "link_email", 0.6, ANSWERS,
                   NOTHING_ASKED).intent == ASK_QUESTION
 

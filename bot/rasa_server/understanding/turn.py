@@ -88,6 +88,9 @@ def decide(text: str, intent: str, confidence: float, faq: Faq, context: Context
         return Decision(ASK_QUESTION, "the knowledge base answers it")
     if sure and (not asks or faq.decision == "unknown"):
         return Decision(intent, "as understood")
+    if confidence >= VERY_SURE and faq.decision == "suggest" and intent not in SMALL_TALK:
+        # "can you link my chats?" read as linking at 0.99 beat a did-you-mean on the newsletter.
+        return Decision(intent, "surely asks the bot to do something; the FAQ only guesses")
     return Decision(ASK_QUESTION, "an unsure reading of a question: the FAQ decides")
 
 
