@@ -30,7 +30,7 @@ if sys.argv[1] == "numpy":
 from rasa.core.agent import Agent
 examples = [line.strip()[2:] for item in yaml.safe_load(open("data/nlu.yml"))["nlu"] if "examples" in item
             for line in item["examples"].splitlines() if line.strip().startswith("- ")]
-texts = examples[::max(1, len(examples) // 60)] + ["我的包裹在哪里", "asdfgh qwerty"]
+texts = examples[::max(1, len(examples) // 60)] + ["我的包裹在哪里", "asdfgh qwerty", "", " ", "😀"]
 agent = Agent.load(sys.argv[2])
 rankings = [asyncio.run(agent.parse_message(text))["intent_ranking"] for text in texts]
 from rasa.utils.tensorflow.models import RasaModel

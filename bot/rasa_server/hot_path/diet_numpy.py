@@ -12,7 +12,8 @@ prepared; the token-level output Rasa reports as diagnostic data is computed the
 
 Only a model of exactly that shape takes this path (`_fits`): a transformer, hidden layers,
 dense features, differently sized sequence and sentence features or no sentence features send
-the batch to TensorFlow as before. tests/integration/test_model_load.py compares every intent
+the batch to TensorFlow as before, and so does a batch whose features are not of the trained
+widths (an empty message's). tests/integration/test_model_load.py compares every intent
 ranking of the trained model with TensorFlow's own.
 
 Installed in the Rasa server by bot/rasa_server/__main__.py; training keeps TensorFlow.
@@ -39,6 +40,13 @@ class _Forward:
     labels: np.ndarray  # every intent's embedding (n_intents, dim)
     cosine: bool
     softmax: bool
+
+    def reads(self, batch: dict[str, Any]) -> bool:
+        """The batch's features have the widths the weights were trained on. An empty message's
+        features are stand-ins of other widths (its featurizers found nothing): TensorFlow's
+        sparse product accepts those, this one does not."""
+        return (int(batch["sequence"][2][-1]) == self.sequence[0].shape[0]
+                and int(batch["sentence"][2][-1]) == self.sentence[0].shape[0])
 
     def predict(self, batch: dict[str, Any]) -> dict[str, Any]:
         """What DIET's `batch_predict` returns, as numpy (outputs after `sync_to_numpy`)."""
@@ -148,7 +156,7 @@ def install() -> None:
     def _rasa_predict(self: DIET, batch_in: tuple) -> dict[str, Any]:
         forward = _forward(self) if self.prepared_for_prediction and not self._run_eagerly else None
         batch = _unpacked(self, batch_in) if forward is not None else None
-        if forward is None or batch is None:
+        if forward is None or batch is None or not forward.reads(batch):
             return in_tensorflow(self, batch_in)
         self._training = False
         return forward.predict(batch)
