@@ -34,7 +34,6 @@ texts = examples[::max(1, len(examples) // 60)] + ["我的包裹在哪里", "asd
 agent = Agent.load(sys.argv[2])
 rankings = [asyncio.run(agent.parse_message(text))["intent_ranking"] for text in texts]
 from rasa.utils.tensorflow.models import RasaModel
-from rasa.nlu.classifiers.diet_classifier import DIET
 model = [node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
          if type(node._component).__name__ == "DIETClassifier"][0].model
 print(json.dumps({"replaced": getattr(RasaModel.load.__func__, "replaced", False),

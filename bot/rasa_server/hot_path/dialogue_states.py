@@ -52,7 +52,7 @@ class _Replay:
             if isinstance(event, ActionExecuted):
                 self._step(event.hide_rule_turn, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
             self.tracker.update(event)
-        self.applied = list(applied)
+        self.applied = applied  # a new list at every call (`applied_events`), never changed after
 
     def last_state(self, omit_unset_slots: bool, ignore_rule_only_turns: bool,
                    rule_only_data: dict[str, Any] | None) -> list[State]:

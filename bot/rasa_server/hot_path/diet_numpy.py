@@ -162,5 +162,4 @@ def install() -> None:
         return forward.predict(batch)
 
     _rasa_predict.numpy = True  # type: ignore[attr-defined]
-    _rasa_predict.in_tensorflow = in_tensorflow  # type: ignore[attr-defined]
     DIET._rasa_predict = _rasa_predict  # type: ignore[method-assign]

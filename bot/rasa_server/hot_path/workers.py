@@ -28,8 +28,9 @@ T = TypeVar("T")
 # each; the shared default pool gave 34 turns/s, p99 1.6 s): NLU 6 / store 4 threads 39 turns/s,
 # p99 2.2 s; 3 / 3 41-42, p99 1.2-1.3 s; 2 / 1 39, p99 1.2-1.3 s; 1 / 1 41-44; 1 / 4 41-42;
 # **1 / 2: 44-46 turns/s, p99 1.0-1.1 s**. One NLU thread is enough because most of its work
-# needs the GIL the event loop needs too; what it buys is that its GIL-free part (TensorFlow's
-# kernels, the encoders' matrix products) runs beside the loop's Python. More NLU threads only
+# needs the GIL the event loop needs too; what it buys is that its GIL-free part (the encoders'
+# ONNX and matrix products; TensorFlow's kernels too when this was measured) runs beside the
+# loop's Python. More NLU threads only
 # queue for the GIL, and the loop, which finishes the turns, waits behind them.
 SIZES = {"nlu": 1, "store": 2}
 

@@ -28,9 +28,10 @@ A turn's load is O(1) in the conversation's length too: the tracker this process
 for a conversation is kept (`_Recent`) and handed back to the next turn when the database's
 newest event for the conversation is still the one it saved, one indexed query instead of
 reading and replaying the whole session (under 40 concurrent conversations that replay was
-the Rasa server's largest cost: docs/benchmarks.md). Anything else (another replica wrote, a
-turn failed after changing the tracker, a new session, a redacted message) loads from the
-database as before.
+the Rasa server's largest cost: docs/benchmarks.md). A turn that began a new session is kept as
+the session a load would give, and redacted text as stored (`_keep`); the save of a tracker
+handed out this way skips counting the stored events (`handed`). Anything else (another
+replica wrote, a turn failed after changing the tracker) loads from the database as before.
 
 The database is the project's one storage layer (`bot.domain.storage`, DATABASE_URL).
 """
