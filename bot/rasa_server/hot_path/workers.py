@@ -32,6 +32,8 @@ T = TypeVar("T")
 # ONNX and matrix products; TensorFlow's kernels too when this was measured) runs beside the
 # loop's Python. More NLU threads only
 # queue for the GIL, and the loop, which finishes the turns, waits behind them.
+# Measured again in session 15 (docs/benchmarks.md): with 2 NLU threads both sat 0.92 busy for
+# the same turns/s as one, and a 1 ms GIL switch interval gave fewer turns.
 SIZES = {"nlu": 1, "store": 2}
 
 _pools: dict[str, ThreadPoolExecutor] = {}
