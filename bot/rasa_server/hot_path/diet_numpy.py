@@ -1,20 +1,23 @@
-"""DIET's prediction for this project's configuration, in numpy instead of a TensorFlow call.
+"""DIET's prediction for this project's configuration, in numpy, straight from the message.
 
 config.yml runs DIET without a transformer and without entity recognition, so reading one
 message is: the sentence's sparse features times one trained matrix (plus its bias), that
 vector times the text embedding layer, its dot product with each intent's (fixed) embedding, a
-softmax. TensorFlow spends far longer preparing the call than computing it: converting the
-batch to sparse tensors and matching it to the traced function's signature took ~1.6 ms of the
-GIL per message, a tenth of the Rasa server's GIL time under load (py-spy,
-docs/benchmarks.md), for a few thousand multiply-adds. Here the same trained weights (read
-once from the loaded model) do the same arithmetic in float32 numpy on the batch Rasa
-prepared; the token-level output Rasa reports as diagnostic data is computed the same way.
+softmax. Rasa spends far longer preparing that than computing it: first a one-message
+`RasaModelData` (`_create_model_data`: feature arrays, lengths, sorting) and a batch from it,
+then TensorFlow's conversion of the batch to sparse tensors matched to the traced function's
+signature. The TensorFlow call alone was ~1.6 ms of the GIL per message (session 14); Rasa's
+batch building was still 22 % of the NLU thread's busy time under 40 users after it went
+(session 15, py-spy; docs/benchmarks.md). Here DIET's `_predict` reads the message's combined
+sparse features (`Message.get_sparse_features`, what `_create_model_data` reads too) and does
+the same arithmetic in float32 numpy with the same trained weights (read once from the loaded
+model); the token-level output Rasa reports as diagnostic data is computed when it is asked for.
 
 Only a model of exactly that shape takes this path (`_fits`): a transformer, hidden layers,
 dense features, differently sized sequence and sentence features or no sentence features send
-the batch to TensorFlow as before, and so does a batch whose features are not of the trained
-widths (an empty message's). tests/integration/test_model_load.py compares every intent
-ranking of the trained model with TensorFlow's own.
+the message to Rasa's own prediction, and so does a message whose features are not of the
+trained widths (an empty message's). tests/integration/test_model_load.py compares every
+intent ranking of the trained model with TensorFlow's own.
 
 Installed in the Rasa server by bot/rasa_server/__main__.py; training keeps TensorFlow.
 """
@@ -41,24 +44,27 @@ class _Forward:
     cosine: bool
     softmax: bool
 
-    def reads(self, batch: dict[str, Any]) -> bool:
-        """The batch's features have the widths the weights were trained on. An empty message's
-        features are stand-ins of other widths (its featurizers found nothing): TensorFlow's
-        sparse product accepts those, this one does not."""
-        return (int(batch["sequence"][2][-1]) == self.sequence[0].shape[0]
-                and int(batch["sentence"][2][-1]) == self.sentence[0].shape[0])
+    def features(self, message: Any, featurizers: list[str]) -> tuple[Any, Any] | None:
+        """The message's combined sparse features for the tokens and the sentence, as DIET's
+        `_create_model_data` reads them; None when they are not what the weights were trained on
+        (no features, dense ones, or an empty message's stand-ins of other widths)."""
+        from rasa.shared.nlu.constants import TEXT
 
-    def predict(self, batch: dict[str, Any]) -> dict[str, Any]:
-        """What DIET's `batch_predict` returns, as numpy (outputs after `sync_to_numpy`)."""
-        lengths = np.asarray(batch["sequence_lengths"]).astype(np.int64).reshape(-1)
-        tokens = _dense(batch["sequence"], *self.sequence)  # (B, T, units)
-        sentence = _dense(batch["sentence"], *self.sentence)[:, 0, :]  # (B, units)
-        # Rasa places each sentence vector right after its last real token and zero-pads the rest.
-        transformed = np.zeros((tokens.shape[0], tokens.shape[1] + 1, tokens.shape[2]), dtype=np.float32)
-        for i, length in enumerate(lengths):
-            transformed[i, :length] = tokens[i, :length]
-            transformed[i, length] = sentence[i]
-        embedded = sentence @ self.embed[0] + self.embed[1]  # the last real position: the sentence
+        if not message.features_present(TEXT, featurizers):
+            return None
+        dense = message.get_dense_features(TEXT, featurizers)
+        sequence, sentence = message.get_sparse_features(TEXT, featurizers)
+        if any(part is not None for part in dense) or sequence is None or sentence is None:
+            return None
+        sequence, sentence = sequence.features, sentence.features
+        if sequence.shape[1] != self.sequence[0].shape[0] or sentence.shape[1] != self.sentence[0].shape[0]:
+            return None
+        return sequence, sentence
+
+    def predict(self, sequence: Any, sentence: Any, diagnostic: bool) -> dict[str, Any]:
+        """What DIET's `run_inference` returns for one message, in numpy."""
+        sentence = _dense(sentence, *self.sentence)  # (1, units)
+        embedded = sentence @ self.embed[0] + self.embed[1]
         labels = self.labels
         if self.cosine:
             embedded = embedded / np.linalg.norm(embedded, axis=-1, keepdims=True)
@@ -67,37 +73,16 @@ class _Forward:
         if self.softmax:
             scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
             scores /= scores.sum(axis=-1, keepdims=True)
+        # The token-level output Rasa reports as diagnostic data: each token's vector, then the
+        # sentence's (what DIET's sequence layer outputs without a transformer).
+        transformed = np.concatenate([_dense(sequence, *self.sequence), sentence])[None] if diagnostic else None
         return {"diagnostic_data": {"attention_weights": None, "text_transformed": transformed},
                 "i_scores": scores.astype(np.float32)}
 
 
-def _dense(sparse: tuple[np.ndarray, np.ndarray, np.ndarray], kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """A 3-d sparse batch (indices, values, shape) times `kernel`, plus `bias`: Rasa's DenseForSparse."""
-    indices, values, shape = sparse
-    rows = indices[:, 0] * shape[1] + indices[:, 1]
-    flat = scipy.sparse.csr_matrix((values, (rows, indices[:, 2])), shape=(shape[0] * shape[1], shape[2]))
-    out = np.asarray(flat @ kernel, dtype=np.float32) + bias
-    return out.reshape(int(shape[0]), int(shape[1]), -1)
-
-
-def _unpacked(model: Any, batch_in: tuple) -> dict[str, Any] | None:
-    """The batch by name, as `RasaModel.batch_to_model_data_format` reads it, without tensors."""
-    batch: dict[str, Any] = {}
-    position = 0
-    for key, values in model.predict_data_signature.items():
-        for sub_key, signatures in values.items():
-            if len(signatures) != 1:
-                return None
-            if signatures[0].is_sparse:
-                batch[f"{key}.{sub_key}"] = tuple(np.asarray(x) for x in batch_in[position:position + 3])
-                position += 3
-            else:
-                batch[f"{key}.{sub_key}"] = np.asarray(batch_in[position])
-                position += 1
-    unpacked = {"sequence": batch.get("text.sequence"), "sentence": batch.get("text.sentence"),
-                "sequence_lengths": batch.get("text.sequence_lengths")}
-    # One message at a time, as DIET's `process` predicts: no padding to mask.
-    return unpacked if unpacked["sequence_lengths"] is not None and len(unpacked["sequence_lengths"]) == 1 else None
+def _dense(sparse: scipy.sparse.spmatrix, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """A sparse matrix times `kernel`, plus `bias`, in float32: Rasa's DenseForSparse."""
+    return np.asarray(sparse.tocsr() @ kernel, dtype=np.float32) + bias
 
 
 def _fits(model: Any) -> bool:
@@ -147,19 +132,21 @@ def _forward(model: Any) -> _Forward | None:
 
 def install() -> None:
     """DIET predicts in numpy when its configuration allows (called before Rasa starts)."""
-    from rasa.nlu.classifiers.diet_classifier import DIET
+    from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+    from rasa.utils.tensorflow.constants import FEATURIZERS
 
-    in_tensorflow = DIET._rasa_predict
+    in_tensorflow = DIETClassifier._predict
     if getattr(in_tensorflow, "numpy", False):
         return
 
-    def _rasa_predict(self: DIET, batch_in: tuple) -> dict[str, Any]:
-        forward = _forward(self) if self.prepared_for_prediction and not self._run_eagerly else None
-        batch = _unpacked(self, batch_in) if forward is not None else None
-        if forward is None or batch is None or not forward.reads(batch):
-            return in_tensorflow(self, batch_in)
-        self._training = False
-        return forward.predict(batch)
+    def _predict(self: DIETClassifier, message: Any) -> dict[str, Any] | None:
+        model = self.model
+        usable = model is not None and model.prepared_for_prediction and not model._run_eagerly
+        forward = _forward(model) if usable else None
+        features = forward.features(message, self.component_config[FEATURIZERS]) if forward else None
+        if features is None:
+            return in_tensorflow(self, message)
+        return forward.predict(*features, diagnostic=self._execution_context.should_add_diagnostic_data)
 
-    _rasa_predict.numpy = True  # type: ignore[attr-defined]
-    DIET._rasa_predict = _rasa_predict  # type: ignore[method-assign]
+    _predict.numpy = True  # type: ignore[attr-defined]
+    DIETClassifier._predict = _predict  # type: ignore[method-assign]
