@@ -60,6 +60,11 @@ def export_int8(model_dir: str | Path, out_dir: str | Path) -> Path:
 class OnnxEncoder:
     """An exported int8 model (a folder written by `export_int8`), one thread per call."""
 
+    # A text's vector depends on the other texts of the call: dynamic quantisation scales a
+    # call's activations by the range of all of them, padding included. A search encodes each
+    # query alone (faq_index/search.py); builds batch the KB's wordings.
+    couples_texts = True
+
     def __init__(self, path: str | Path, name: str | None = None) -> None:
         import onnxruntime
         from tokenizers import Tokenizer

@@ -137,7 +137,8 @@ class Snapshot:
         return self.search_many([query], k)[0]
 
     def search_many(self, queries: list[str], k: int = 3) -> list[SearchResult]:
-        """`search` for several queries with one encoder pass per space (cheaper than one by one)."""
+        """`search` for several queries with one encoder pass per space (cheaper than one by one),
+        each query getting the result it gets alone."""
         texts = [" ".join(q.split()) for q in queries]
         languages = [detect_language(t) for t in texts]
         results = [SearchResult(query=q, decision="unknown", version=self.version) for q in queries]
@@ -165,9 +166,15 @@ class Snapshot:
         vectors = {}
         for space in self.spaces:
             wanted = [i for i, spaces in asked.items() if space in spaces]
-            if wanted:
+            if not wanted:
+                continue
+            if getattr(space.encoder, "couples_texts", False):
+                # Its vector for a text depends on the call's other texts: each query alone, so a
+                # customer's answer never depends on who else asked at the same moment.
+                encoded = np.vstack([space.encoder.encode([texts[i]]) for i in wanted])
+            else:
                 encoded = space.encoder.encode([texts[i] for i in wanted])
-                vectors.update({(space.name, i): vector for i, vector in zip(wanted, encoded)})
+            vectors.update({(space.name, i): vector for i, vector in zip(wanted, encoded)})
         return vectors
 
     def _result(self, query: str, language: str | None, spaces: list[Space],
@@ -215,6 +222,9 @@ class LiveIndex:
 
     def search(self, query: str, k: int = 3) -> SearchResult:
         return self._snapshot.search(query, k)
+
+    def search_many(self, queries: list[str], k: int = 3) -> list[SearchResult]:
+        return self._snapshot.search_many(queries, k)
 
     def entry(self, entry_id: str) -> dict | None:
         return self._snapshot.entry(entry_id)

@@ -36,11 +36,17 @@ def faq_index() -> LiveIndex:
 
 def search(text: str, k: int = 3) -> SearchResult:
     """Search the live index on this thread (the first call loads the encoders)."""
+    return search_many([text], k)[0]
+
+
+def search_many(texts: list[str], k: int = 3) -> list[SearchResult]:
+    """`search` for several texts, with one encoder pass per space where that gives each text the
+    result it gets alone (faq_index/search.py)."""
     index = faq_index()
     _limit_threads()
-    result = index.search(text, k)
+    results = index.search_many(texts, k)
     _limit_threads()  # again once the first search has loaded the encoders
-    return result
+    return results
 
 
 def start_warm_up() -> None:

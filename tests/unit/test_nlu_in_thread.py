@@ -4,28 +4,44 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from types import SimpleNamespace
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.processor import MessageProcessor
+from rasa.engine.constants import PLACEHOLDER_MESSAGE
+from rasa.shared.nlu.training_data.message import Message
 
 from bot.rasa_server.hot_path import nlu_in_thread
 
 
-class Processor:
-    """What parse_message uses of a MessageProcessor: a pipeline that waits for the event loop."""
+class Graph:
+    """The NLU graph as parse_message runs it: it waits for the event loop to serve another turn."""
 
-    http_interpreter = None
-
-    def __init__(self, other_turn_served: threading.Event) -> None:
+    def __init__(self, other_turn_served: threading.Event, steps: list[str]) -> None:
         self.other_turn_served = other_turn_served
-        self.steps: list[str] = []
+        self.steps = steps
 
-    def _parse_message_with_graph(self, message: UserMessage, tracker: Any, only_output: bool) -> dict[str, Any]:
+    def run(self, inputs: dict[str, Any], targets: list[str]) -> dict[str, Any]:
         # On the event loop this would wait forever: the other turn could never run.
         assert self.other_turn_served.wait(timeout=10), "the event loop was blocked while parsing"
         self.steps.append("parsed")
-        return {"text": message.text, "intent": {"name": "ask_question", "confidence": 0.9}, "entities": []}
+        parsed = []
+        for message in inputs[PLACEHOLDER_MESSAGE]:
+            parsed.append(Message(data={"text": message.text}, output_properties={"text"}))
+            parsed[-1].set("intent", {"name": "ask_question", "confidence": 0.9}, add_to_output=True)
+        return {targets[0]: parsed}
+
+
+class Processor:
+    """What parse_message uses of a MessageProcessor."""
+
+    http_interpreter = None
+    model_metadata = SimpleNamespace(nlu_target="run_RegexMessageHandler")
+
+    def __init__(self, other_turn_served: threading.Event) -> None:
+        self.steps: list[str] = []
+        self.graph_runner = Graph(other_turn_served, self.steps)
 
     def _update_full_retrieval_intent(self, parse_data: dict[str, Any]) -> None:
         self.steps.append("retrieval intent")

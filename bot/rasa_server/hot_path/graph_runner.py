@@ -34,7 +34,7 @@ def run(runner: DaskGraphRunner, inputs: dict[str, Any] | None = None,
                                 f"graph schema.")
         values[name] = (name, value)  # what dask hands a node for an input: (name, value)
     try:
-        for node_name, needs in _order(runner, tuple(run_targets)):
+        for node_name, needs in needed(runner, tuple(run_targets)):
             # A need that is neither a node nor an input reaches the node as its bare name, as
             # with dask; the node then says which input is missing.
             values[node_name] = runner._instantiated_nodes[node_name](*(values.get(n, n) for n in needs))
@@ -43,7 +43,7 @@ def run(runner: DaskGraphRunner, inputs: dict[str, Any] | None = None,
     return dict(values[target] for target in run_targets)
 
 
-def _order(runner: DaskGraphRunner, targets: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
+def needed(runner: DaskGraphRunner, targets: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
     """The nodes `targets` need, each after the nodes it needs, with the names of its inputs."""
     cache: dict[tuple[str, ...], list[tuple[str, tuple[str, ...]]]] = runner.__dict__.setdefault("_bot_orders", {})
     if targets not in cache:

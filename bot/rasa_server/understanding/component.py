@@ -50,26 +50,39 @@ class TurnUnderstanding(GraphComponent, IntentClassifier):
             _warm_up()
         return cls()
 
-    def process(self, messages: list[Message], tracker: DialogueStateTracker | None = None) -> list[Message]:
-        """Search the FAQ for each message and set the intent the rules act on."""
-        for message in messages:
-            text = message.get("text") or ""
-            if not text.strip() or text.startswith("/"):
-                continue
-            try:
-                result = knowledge.search(text)
-            except Exception:  # no index or a broken one: DIET's reading stands, the action searches
-                logger.exception("FAQ search failed; the turn goes on without it")
+    def process(self, messages: list[Message],
+                tracker: DialogueStateTracker | list[DialogueStateTracker | None] | None = None) -> list[Message]:
+        """Search the FAQ for the messages and set the intent the rules act on. `tracker` is a
+        list, one per message, when the NLU thread parses several together (hot_path/nlu_in_thread.py)."""
+        trackers = tracker if isinstance(tracker, list) else [tracker] * len(messages)
+        asked = [(message, own) for message, own in zip(messages, trackers)
+                 if (message.get("text") or "").strip() and not message.get("text").startswith("/")]
+        for (message, own), result in zip(asked, _searched([m.get("text") for m, _ in asked])):
+            if result is None:  # no index or a broken one: DIET's reading stands, the action searches
                 continue
             understood = message.get("intent") or {}
             intent, confidence = understood.get("name") or "nlu_fallback", float(understood.get("confidence") or 0)
-            decision = turn.decide(text, intent, confidence, turn.Faq(result.decision), context_of(tracker))
+            decision = turn.decide(message.get("text"), intent, confidence, turn.Faq(result.decision),
+                                   context_of(own))
             message.set("faq", parse_data(result), add_to_output=True)
             message.set("understanding", {"nlu_intent": intent, "nlu_confidence": round(confidence, 4),
                                           "reason": decision.reason}, add_to_output=True)
             if decision.intent != intent:
                 message.set("intent", {"name": decision.intent, "confidence": confidence}, add_to_output=True)
         return messages
+
+
+def _searched(texts: list[str]) -> list[SearchResult | None]:
+    """Each text's FAQ search, in one pass when they are several; None where it failed."""
+    if not texts:
+        return []
+    try:
+        return list(knowledge.search_many(texts))
+    except Exception:
+        if len(texts) == 1:
+            logger.exception("FAQ search failed; the turn goes on without it")
+            return [None]
+        return [_searched([text])[0] for text in texts]  # so a failure stays with its own message
 
 
 def _warm_up() -> None:
