@@ -8,10 +8,11 @@ softmax. Rasa spends far longer preparing that than computing it: first a one-me
 then TensorFlow's conversion of the batch to sparse tensors matched to the traced function's
 signature. The TensorFlow call alone was ~1.6 ms of the GIL per message (session 14); Rasa's
 batch building was still 22 % of the NLU thread's busy time under 40 users after it went
-(session 15, py-spy; docs/benchmarks.md). Here DIET's `_predict` reads the message's combined
-sparse features (`Message.get_sparse_features`, what `_create_model_data` reads too) and does
-the same arithmetic in float32 numpy with the same trained weights (read once from the loaded
-model); the token-level output Rasa reports as diagnostic data is computed when it is asked for.
+(session 15, py-spy; docs/benchmarks.md). Here DIET's `_predict` reads the message's sparse
+features (the featurizers' parts side by side, as `_create_model_data` combines them) and does
+the same arithmetic in numpy with the same trained weights (read once from the loaded model),
+reading only the kernel rows of the message's non-zero features (`_dense`); the token-level
+output Rasa reports as diagnostic data is computed when it is asked for.
 
 Only a model of exactly that shape takes this path (`_fits`): a transformer, hidden layers,
 dense features, differently sized sequence and sentence features or no sentence features send
@@ -28,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse
 
 _STATE = "_bot_numpy_forward"  # the attribute a DIET model keeps its numpy weights in
 
@@ -44,20 +44,20 @@ class _Forward:
     cosine: bool
     softmax: bool
 
-    def features(self, message: Any, featurizers: list[str]) -> tuple[Any, Any] | None:
-        """The message's combined sparse features for the tokens and the sentence, as DIET's
-        `_create_model_data` reads them; None when they are not what the weights were trained on
-        (no features, dense ones, or an empty message's stand-ins of other widths)."""
+    def features(self, message: Any, featurizers: list[str]) -> tuple[_Sparse, _Sparse] | None:
+        """The message's sparse features for the tokens and the sentence, each featurizer's side by
+        side as DIET's `_create_model_data` combines them (without copying them first); None when
+        they are not what the weights were trained on (no features, dense ones, rows that do not
+        line up, or an empty message's stand-ins of other widths)."""
         from rasa.shared.nlu.constants import TEXT
 
         if not message.features_present(TEXT, featurizers):
             return None
-        dense = message.get_dense_features(TEXT, featurizers)
-        sequence, sentence = message.get_sparse_features(TEXT, featurizers)
-        if any(part is not None for part in dense) or sequence is None or sentence is None:
+        if any(part is not None for part in message.get_dense_features(TEXT, featurizers)):
             return None
-        sequence, sentence = sequence.features, sentence.features
-        if sequence.shape[1] != self.sequence[0].shape[0] or sentence.shape[1] != self.sentence[0].shape[0]:
+        sequence, sentence = (_side_by_side(parts) for parts in message._filter_sparse_features(TEXT, featurizers))
+        if sequence is None or sentence is None or sequence.width != self.sequence[0].shape[0] \
+                or sentence.width != self.sentence[0].shape[0]:
             return None
         return sequence, sentence
 
@@ -80,9 +80,38 @@ class _Forward:
                 "i_scores": scores.astype(np.float32)}
 
 
-def _dense(sparse: scipy.sparse.spmatrix, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """A sparse matrix times `kernel`, plus `bias`, in float32: Rasa's DenseForSparse."""
-    return np.asarray(sparse.tocsr() @ kernel, dtype=np.float32) + bias
+@dataclass
+class _Sparse:
+    """A message's sparse features as coordinates: value `values[i]` at (`rows[i]`, `columns[i]`)."""
+
+    rows: np.ndarray
+    columns: np.ndarray
+    values: np.ndarray
+    n_rows: int
+    width: int
+
+
+def _side_by_side(parts: list[Any]) -> _Sparse | None:
+    """Several featurizers' sparse features of one kind side by side, in order (Rasa's combination:
+    each one's columns after the previous ones'); None if there are none or their rows differ."""
+    if not parts or len({part.features.shape[0] for part in parts}) != 1:
+        return None
+    matrices = [part.features.tocoo() for part in parts]
+    offsets = np.cumsum([0] + [matrix.shape[1] for matrix in matrices])
+    return _Sparse(np.concatenate([m.row for m in matrices]),
+                   np.concatenate([m.col + offset for m, offset in zip(matrices, offsets)]),
+                   np.concatenate([m.data for m in matrices]), matrices[0].shape[0], int(offsets[-1]))
+
+
+def _dense(sparse: _Sparse, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """The sparse features times `kernel`, plus `bias`: Rasa's DenseForSparse. Only the kernel's
+    rows for the message's non-zero columns are read (about a hundred of 13,600): a sparse-matrix
+    product in scipy first converted the whole float32 kernel to the features' float64, 1.3 ms a
+    message against 0.02 ms this way. Summed in float64, as that product did."""
+    weighted = kernel[sparse.columns].astype(np.float64) * sparse.values[:, None]
+    out = np.zeros((sparse.n_rows, kernel.shape[1]), dtype=np.float64)
+    np.add.at(out, sparse.rows, weighted)
+    return out.astype(np.float32) + bias
 
 
 def _fits(model: Any) -> bool:
