@@ -6,10 +6,11 @@ says what it measured, and has a test that compares it with Rasa's own step:
 - `model_load`: DIET loads without tracing a training step (a faster start);
 - `diet_numpy`: DIET predicts in numpy instead of through a TensorFlow call;
 - `sparse_features`: a message's sparse features put side by side directly;
+- `tokenizer_gil`: the whitespace tokenizer's regular expression matches without releasing the GIL;
 - `graph_runner`: the prediction graphs run in a plain loop instead of dask;
 - `dialogue_states`: the policies' dialogue states replayed from a turn's new events only;
 - `nlu_in_thread` and `workers`: the NLU and the tracker store work off the event loop, each
-  in a pool of its own.
+  in a pool of its own; the messages that queue for the NLU are parsed together.
 
 bot/rasa_server/__main__.py installs them before Rasa starts; plain `rasa` commands run
 without them.
@@ -25,7 +26,9 @@ def install() -> None:
         model_load,
         nlu_in_thread,
         sparse_features,
+        tokenizer_gil,
     )
 
-    for module in (model_load, diet_numpy, sparse_features, graph_runner, dialogue_states, nlu_in_thread):
+    for module in (model_load, diet_numpy, sparse_features, tokenizer_gil, graph_runner, dialogue_states,
+                   nlu_in_thread):
         module.install()
