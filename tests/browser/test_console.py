@@ -196,6 +196,40 @@ def test_a_widget_customer_hears_who_joined_and_both_sides_see_the_other_typing(
     agent_side.close()
 
 
+def test_the_chat_an_agent_picks_stays_open_when_a_refresh_of_the_chat_left_answers_later(bot: RunningBot,
+                                                                                          browser: object) -> None:
+    from playwright.sync_api import expect
+
+    nobody_else_takes_chats(bot)
+    agent_side, console = agent_console(bot, browser, "fern", "--capacity", "2")
+    left, picked = customer(), customer()
+    for who in (left, picked):
+        bot.say_via_callback(who, "I'd like to talk to a human")
+    left_item = console.locator("#active li", has_text=f"Customer {left}")
+    picked_item = console.locator("#active li", has_text=f"Customer {picked}")
+    expect(picked_item).to_be_visible(timeout=15000)
+    left_item.click()
+    expect(console.locator("#chat-title")).to_have_text(f"Customer {left}")
+
+    held: list[object] = []  # the refresh of the chat being left: answered only after the pick
+    left_id = left_item.get_attribute("data-id")
+    console.route(f"**/api/handoffs/{left_id}", lambda route: held.append(route))
+    bot.say_via_callback(left, "are you still there?")  # a new record: the open chat refreshes
+    for _ in range(150):
+        if held:
+            break
+        console.wait_for_timeout(100)
+    assert held, "the open chat was not refreshed"
+    picked_item.click()
+    expect(console.locator("#chat-title")).to_have_text(f"Customer {picked}")
+    with console.expect_response(lambda response: response.url.endswith(f"/api/handoffs/{left_id}")):
+        held[0].continue_()
+    console.wait_for_timeout(500)  # the late answer is in: the page had time to (wrongly) show it
+    expect(console.locator("#chat-title")).to_have_text(f"Customer {picked}")
+    expect(console.locator("#active li.open")).to_contain_text(f"Customer {picked}")
+    agent_side.close()
+
+
 def test_the_agent_sees_where_a_widget_customer_is_and_came_from_and_erasing_forgets_it(bot: RunningBot,
                                                                                       browser: object) -> None:
     from playwright.sync_api import expect

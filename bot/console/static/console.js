@@ -13,7 +13,7 @@ const CHANNEL_NAMES = { widget: "web chat", telegram: "Telegram", whatsapp: "Wha
 // The customer's language, as the bot detected it (or the customer chose it).
 const LANGUAGES = { en: "English", zh: "Chinese 中文" };
 const languageOf = (handoff) => handoff.language ? LANGUAGES[handoff.language] || handoff.language : "";
-const state = { me: null, openId: null, openRecordId: null, seen: new Set(), firstSnapshot: true,
+const state = { me: null, openId: null, wantedId: null, openRecordId: null, seen: new Set(), firstSnapshot: true,
   audio: null, snapshot: { queue: [], active: [] }, typingSentAt: 0, suggestedFor: null };
 const DRAFT_POLL_MS = 1500;   // the customer's draft, while a chat is open (bot/rasa_server/channels/live_typing.py)
 const TYPING_EVERY_MS = 3000; // "agent is typing" at most this often while the agent types
@@ -148,7 +148,9 @@ function listen() {
     state.firstSnapshot = false;
     renderLists(snapshot);
     const open = [...snapshot.active, ...snapshot.queue].find((h) => h.id === state.openId);
-    if (state.openId !== null && (!open || (open.latest_record_id && open.latest_record_id !== state.openRecordId)
+    // Not while the agent's pick of another chat is loading: that chat is the one to show.
+    if (state.openId !== null && state.wantedId === state.openId
+        && (!open || (open.latest_record_id && open.latest_record_id !== state.openRecordId)
         || (open && open.status !== state.openStatus))) {
       openHandoff(state.openId, false);
     }
@@ -158,15 +160,22 @@ function listen() {
 // --- one conversation ---------------------------------------------------------------------
 
 async function openHandoff(id, focus = true) {
+  // The chat asked for last wins: a slower answer for a chat asked for earlier (a live refresh
+  // of the one being left) must not replace it. CI saw exactly that: a click lost to a refresh.
+  state.wantedId = id;
   try {
     const pop = await api(`/api/handoffs/${id}`);
+    if (state.wantedId !== id) return;
     if (focus) showError(null);  // an old failure is not about this chat
     state.openId = id;
     state.openStatus = pop.handoff.status;
     renderChat(pop);
     renderLists(state.snapshot);
     if (focus) $("reply").focus();
-  } catch (error) { showError(error); }
+  } catch (error) {
+    if (state.wantedId === id) state.wantedId = state.openId;  // live refreshes of the open chat go on
+    showError(error);
+  }
 }
 
 function renderChat(pop) {
