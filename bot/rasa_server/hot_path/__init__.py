@@ -7,6 +7,7 @@ says what it measured, and has a test that compares it with Rasa's own step:
 - `diet_numpy`: DIET predicts in numpy instead of through a TensorFlow call;
 - `sparse_features`: a message's sparse features put side by side directly;
 - `tokenizer_gil`: the whitespace tokenizer's regular expression matches without releasing the GIL;
+- `frozen_heap`: what the server loads at start is left out of Python's full garbage collections;
 - `graph_runner`: the prediction graphs run in a plain loop instead of dask;
 - `dialogue_states`: the policies' dialogue states replayed from a turn's new events only;
 - `nlu_in_thread` and `workers`: the NLU and the tracker store work off the event loop, each
@@ -22,6 +23,7 @@ def install() -> None:
     from bot.rasa_server.hot_path import (
         dialogue_states,
         diet_numpy,
+        frozen_heap,
         graph_runner,
         model_load,
         nlu_in_thread,
@@ -30,5 +32,5 @@ def install() -> None:
     )
 
     for module in (model_load, diet_numpy, sparse_features, tokenizer_gil, graph_runner, dialogue_states,
-                   nlu_in_thread):
+                   nlu_in_thread, frozen_heap):
         module.install()
