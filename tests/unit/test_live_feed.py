@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import uuid
 from typing import Any
 
@@ -14,8 +15,9 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.domain.events import feed
+from bot.domain.privacy import erase
 from bot.domain.storage.db import session_scope
-from bot.domain.storage.models import LiveEvent
+from bot.domain.storage.models import ConversationEvent, LiveEvent
 from bot.rasa_server.stores.recording_tracker_store import RecordingTrackerStore
 from tests.unit.test_tracker_store import DOMAIN, turn
 
@@ -109,3 +111,33 @@ def test_a_turn_whose_save_failed_is_not_published(migrated: str, monkeypatch: p
         asyncio.run(safe.save(tracker))
     assert turn_outbox.recorded is False
     assert broker.published == []
+
+
+def test_a_conversation_erased_while_the_backfill_runs_does_not_come_back_into_the_feed(
+        migrated: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The race a CI run of the resilience tests lost: the backfill read the tracker store's rows,
+    the customer was erased, and the backfill then wrote the erased events into the feed."""
+    sender, _ = saved_conversation(migrated, None)  # nothing reached the queue: all of it is backfill's
+    read_them, erase_started = threading.Event(), threading.Event()
+    row = feed._row
+
+    def row_after_the_erase_started(data: Any) -> dict[str, Any] | None:
+        if not read_them.is_set():
+            read_them.set()
+            erase_started.wait(timeout=10)
+        return row(data)
+
+    monkeypatch.setattr(feed, "_row", row_after_the_erase_started)
+    backfilling = threading.Thread(target=feed.backfill, args=(migrated, 600))
+    backfilling.start()
+    assert read_them.wait(timeout=10)
+    erasing = threading.Thread(target=erase.erase_customer, args=(migrated, sender))
+    erasing.start()
+    erasing.join(timeout=1.0)  # the erase waits for the backfill's transaction
+    erase_started.set()
+    backfilling.join(timeout=60)
+    erasing.join(timeout=60)
+    assert not backfilling.is_alive() and not erasing.is_alive()
+    assert feed_rows(migrated, sender) == []
+    with session_scope(migrated) as session:
+        assert session.query(ConversationEvent).filter(ConversationEvent.sender_id == sender).count() == 0

@@ -22,8 +22,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
-from bot.domain.storage.db import get_engine, session_scope
+from bot.domain.storage.db import session_scope
 from bot.domain.storage.models import ConversationEvent, LiveEvent
 
 # Events worth showing; Rasa's bookkeeping events (slot resets, action_listen, ...) are skipped.
@@ -67,28 +68,41 @@ def store(url: str, rows: list[dict[str, Any]]) -> None:
     """Insert the rows, ignoring those already stored (redelivered messages)."""
     if not rows:
         return
-    dialect = postgresql if get_engine(url).dialect.name == "postgresql" else sqlite
     with session_scope(url) as session:
-        session.execute(dialect.insert(LiveEvent).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+        _insert(session, rows)
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(LiveEvent).values(rows).on_conflict_do_nothing(index_elements=["key"]))
 
 
 def backfill(url: str, seconds: float) -> int:
-    """Add the stored events of the last `seconds` that the feed lacks; return how many were added."""
+    """Add the stored events of the last `seconds` that the feed lacks; return how many were added.
+
+    The tracker store's rows are read and the missing ones added in one transaction, so erasing a
+    customer (bot/domain/privacy/erase.py) cannot fall in between: read in one transaction and
+    written in another, a conversation erased in between came back into the feed (a CI run of
+    tests/resilience/test_load.py). On PostgreSQL the rows read are locked against deletion: an
+    erase already deleting them is skipped (its rows are going), one that starts meanwhile waits
+    for this commit and then deletes what was added. SQLite has one writer: the transaction takes
+    the write lock before it reads.
+    """
     since = time.time() - seconds
     with session_scope(url) as session:
+        if session.get_bind().dialect.name == "sqlite":
+            session.execute(sa.text("BEGIN IMMEDIATE"))
         stored = session.query(ConversationEvent.sender_id, ConversationEvent.data).filter(
-            ConversationEvent.timestamp >= since).all()
-    rows = {}
-    for sender_id, data in stored:
-        row = _row({"sender_id": sender_id} | json.loads(data))
-        if row is not None:
-            rows[row["key"]] = row
-    if not rows:
-        return 0
-    with session_scope(url) as session:
-        known = {key for (key,) in session.query(LiveEvent.key).filter(LiveEvent.key.in_(list(rows)))}
-    missing = [row for key, row in rows.items() if key not in known]
-    store(url, missing)
+            ConversationEvent.timestamp >= since).with_for_update(read=True, skip_locked=True).all()
+        rows = {}
+        for sender_id, data in stored:
+            row = _row({"sender_id": sender_id} | json.loads(data))
+            if row is not None:
+                rows[row["key"]] = row
+        known = set(session.execute(sa.select(LiveEvent.key).where(LiveEvent.key.in_(list(rows)))).scalars())
+        missing = [row for key, row in rows.items() if key not in known]
+        if missing:
+            _insert(session, missing)
     return len(missing)
 
 
