@@ -1,8 +1,9 @@
-"""Routes this project adds to Rasa's own HTTP app (its API, behind its token).
+"""What this project adds to Rasa's own HTTP app: routes (behind its token), middleware, listeners.
 
-Rasa builds its Sanic app in `rasa.server.create_app`; each module with routes of its own
-(bot/rasa_server/faq_api.py, bot/rasa_server/channels/live_typing.py) wraps it once, before
-Rasa starts (bot/rasa_server/__main__.py), so the routes are there whatever Rasa serves.
+Rasa builds its Sanic app in `rasa.server.create_app`; each module that adds to it
+(bot/rasa_server/faq_api.py, bot/rasa_server/channels/live_typing.py and outbox.py,
+bot/rasa_server/hot_path/frozen_heap.py) wraps it once, by name, before Rasa starts
+(bot/rasa_server/__main__.py), so the additions are there whatever Rasa serves.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Any
 from sanic import Blueprint, Sanic
 
 
-def add(name: str, routes: Callable[[Sanic, str | None], Blueprint]) -> None:
-    """Serve `routes(app, auth_token)` on Rasa's app too; a second call with the same name does nothing."""
+def configure(name: str, setup: Callable[[Sanic, str | None], None]) -> None:
+    """Call `setup(app, auth_token)` on every app Rasa builds; a second call with the same name does nothing."""
     import rasa.server
 
     original_create_app = rasa.server.create_app
@@ -24,8 +25,13 @@ def add(name: str, routes: Callable[[Sanic, str | None], Blueprint]) -> None:
 
     def create_app(*args: Any, **kwargs: Any) -> Sanic:
         app = original_create_app(*args, **kwargs)
-        app.blueprint(routes(app, kwargs.get("auth_token")))
+        setup(app, kwargs.get("auth_token"))
         return app
 
     create_app.extra_routes = added | {name}  # type: ignore[attr-defined]
     rasa.server.create_app = create_app
+
+
+def add(name: str, routes: Callable[[Sanic, str | None], Blueprint]) -> None:
+    """Serve `routes(app, auth_token)` on Rasa's app too; a second call with the same name does nothing."""
+    configure(name, lambda app, auth_token: app.blueprint(routes(app, auth_token)))

@@ -53,6 +53,7 @@ from bot.config import load_settings
 from bot.domain.privacy.redaction import parse_kinds, redactor
 from bot.domain.storage.records import record_exchange
 from bot.rasa_api import DELIVERY_HEADER
+from bot.rasa_server import extra_routes
 from bot.rasa_server.channels import redelivery
 from bot.rasa_server.channels.delivery import record_undelivered
 
@@ -195,17 +196,14 @@ def install() -> None:
     deferred_output_channel.deferred = True  # type: ignore[attr-defined]
     rasa.server._get_output_channel = deferred_output_channel
 
-    original_create_app = rasa.server.create_app
+    extra_routes.configure("outbox", _deliver_through_outboxes)
 
-    def create_app(*args: Any, **kwargs: Any) -> Sanic:
-        app = original_create_app(*args, **kwargs)
-        app.register_middleware(_open_outbox, "request")
-        app.register_middleware(_deliver_after_save, "response")
-        app.register_listener(redelivery.start, "after_server_start")
-        app.register_listener(redelivery.stop, "before_server_stop")
-        return app
 
-    rasa.server.create_app = create_app
+def _deliver_through_outboxes(app: Sanic, _auth_token: str | None) -> None:
+    app.register_middleware(_open_outbox, "request")
+    app.register_middleware(_deliver_after_save, "response")
+    app.register_listener(redelivery.start, "after_server_start")
+    app.register_listener(redelivery.stop, "before_server_stop")
 
 
 async def _open_outbox(request: Request) -> None:

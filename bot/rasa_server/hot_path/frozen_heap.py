@@ -23,22 +23,12 @@ from typing import Any
 
 from sanic import Sanic
 
+from bot.rasa_server import extra_routes
+
 
 def install() -> None:
     """Freeze the heap once Rasa's app has started (called before Rasa starts)."""
-    import rasa.server
-
-    original_create_app = rasa.server.create_app
-    if getattr(original_create_app, "freezes_heap", False):
-        return
-
-    def create_app(*args: Any, **kwargs: Any) -> Sanic:
-        app = original_create_app(*args, **kwargs)
-        app.register_listener(freeze, "after_server_start")
-        return app
-
-    create_app.freezes_heap = True  # type: ignore[attr-defined]
-    rasa.server.create_app = create_app
+    extra_routes.configure("frozen_heap", lambda app, _token: app.register_listener(freeze, "after_server_start"))
 
 
 async def freeze(app: Sanic | None = None, loop: Any = None) -> None:

@@ -3,12 +3,12 @@
 Rasa's WhitespaceTokenizer cleans every message with one `regex.sub` (the third-party `regex`
 module, for its Unicode word characters). That module releases the GIL while it matches a
 `str`, for about 13 µs of work; getting the GIL back then waits for whichever thread took it,
-up to a switch interval (5 ms) or two. Under 40 concurrent conversations this wait was 20 % of
+up to a switch interval (5 ms) or two. Under 40 concurrent conversations this wait was 21 % of
 the NLU thread's busy time (py-spy, docs/benchmarks.md, session 16); one call beside a single
 busy Python thread took 10.8 ms, and 0.024 ms with `concurrent=False`, which keeps the GIL for
 the match. Same module, same pattern, same result (tests/unit/test_tokenizer_gil.py).
 
-Installed in the Rasa server by bot/rasa_server/__main__.py.
+Installed in the Rasa server by bot/rasa_server/__main__.py (through hot_path.install).
 """
 
 from __future__ import annotations
