@@ -128,7 +128,8 @@ def test_a_conversation_erased_while_the_backfill_runs_does_not_come_back_into_t
         return row(data)
 
     monkeypatch.setattr(feed, "_row", row_after_the_erase_started)
-    backfilling = threading.Thread(target=feed.backfill, args=(migrated, 600))
+    added: list[int] = []
+    backfilling = threading.Thread(target=lambda: added.append(feed.backfill(migrated, 600)))
     backfilling.start()
     assert read_them.wait(timeout=10)
     erasing = threading.Thread(target=erase.erase_customer, args=(migrated, sender))
@@ -138,6 +139,7 @@ def test_a_conversation_erased_while_the_backfill_runs_does_not_come_back_into_t
     backfilling.join(timeout=60)
     erasing.join(timeout=60)
     assert not backfilling.is_alive() and not erasing.is_alive()
+    assert added and added[0] >= 8  # the backfill wrote the conversation's events, and the erase removed them
     assert feed_rows(migrated, sender) == []
     with session_scope(migrated) as session:
         assert session.query(ConversationEvent).filter(ConversationEvent.sender_id == sender).count() == 0
